@@ -1,0 +1,67 @@
+{{ config(materialized='table') }}
+{#- Every input event row with its ET time, trading date, recomputed session, daily metrics, and
+    `reason` (null when the event is kept). The first failing check names the reason. -#}
+with events as (
+    select * from {{ ref('stg_events') }}
+),
+
+calendar as (
+    select * from {{ ref('int_trading_calendar') }}
+),
+
+metrics as (
+    select * from {{ ref('daily_metrics') }}
+),
+
+placed as (
+    select
+        events.*,
+        {{ utc_to_et('events.event_ts_utc') }} as event_ts_et,
+        cast({{ utc_to_et('events.event_ts_utc') }} as date) as trading_date
+    from events
+),
+
+sessioned as (
+    select
+        placed.*,
+        calendar.is_trading_day,
+        calendar.close_et,
+        {{ session_of('placed.event_ts_et', 'calendar.close_et') }} as session,
+        row_number() over (
+            partition by placed.event_id
+            order by placed.score desc nulls last, placed.source_file, placed.event_price, placed.event_volume
+        ) as copy_number
+    from placed
+    left join calendar on calendar.calendar_date = placed.trading_date
+),
+
+classified as (
+    select
+        sessioned.*,
+        metrics.close_day,
+        metrics.volume_day,
+        metrics.dollar_volume_day,
+        metrics.rvol_day,
+        metrics.adv20_volume,
+        metrics.adv20_dollar,
+        metrics.history_days,
+        case
+            when sessioned.symbol is null or length(sessioned.symbol) > 15
+              or not regexp_full_match(sessioned.symbol, '[A-Z][A-Z0-9]*([.\-][A-Z0-9]+)*') then 'bad_symbol'
+            when event_ts_utc is null
+              or event_ts_utc < timestamp '1990-01-01' or event_ts_utc >= timestamp '2100-01-01' then 'bad_timestamp'
+            when event_type is null then 'bad_event_type'
+            when score is null or isnan(score) or isinf(score) then 'bad_score'
+            when copy_number > 1 then 'duplicate'
+            when is_trading_day is null then 'outside_calendar'
+            when not is_trading_day then 'closed_day'
+            when session is null then 'outside_hours'
+            when metrics.symbol is null then 'no_daily_bar'
+        end as reason
+    from sessioned
+    left join metrics
+        on metrics.symbol = sessioned.symbol
+       and metrics.trading_date = sessioned.trading_date
+)
+
+select * from classified

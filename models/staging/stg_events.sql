@@ -1,0 +1,29 @@
+{#- One row per input event row, typed and normalised; nothing is dropped here (rejections are
+    decided and counted downstream). The timestamp's stored type is read from the Parquet metadata. -#}
+{%- set files = parquet_file_columns(var('events_path'), 'events', 'events_path') -%}
+{%- do require_columns(files, ['symbol', 'timestamp', 'event_type', 'score'], [], 'Events', 'events_path') -%}
+{%- set types = union_column_types(var('events_path')) -%}
+
+with source as (
+    select * from {{ source('fase25', 'events') }}
+),
+
+typed as (
+    select
+        upper(trim(cast(symbol as varchar))) as symbol,
+        cast(symbol as varchar) as symbol_raw,
+        {{ event_timestamp_to_utc('"timestamp"', types.get('timestamp')) }} as event_ts_utc,
+        nullif(trim(cast(event_type as varchar)), '') as event_type,
+        try_cast(score as double) as score,
+        {% if 'price' in types %}try_cast(price as double){% else %}cast(null as double){% endif %} as event_price,
+        {% if 'volume' in types %}try_cast(volume as double){% else %}cast(null as double){% endif %} as event_volume,
+        {% if 'session' in types %}cast(session as varchar){% else %}cast(null as varchar){% endif %} as legacy_session,
+        filename as source_file
+    from source
+)
+
+select
+    *,
+    -- Stable identity of an event: the same (symbol, instant, type) always gets the same id.
+    md5(concat_ws('|', symbol, epoch_ns(event_ts_utc), event_type)) as event_id
+from typed
