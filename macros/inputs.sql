@@ -82,3 +82,15 @@
         try_cast(try_cast({{ column }} as timestamptz) at time zone 'UTC' as timestamp)
     {%- endif -%}
 {%- endmacro %}
+
+{#- The date of an epoch-ms value in New York (Polygon daily aggregates stamp ET midnight). -#}
+{% macro epoch_ms_to_et_date(col) -%}
+    cast({{ utc_to_et('make_timestamp(cast(' ~ col ~ ' as bigint) * 1000)') }} as date)
+{%- endmacro %}
+
+{#- The first present of `candidates` (alternative column names), cast; NULL when none is present. -#}
+{% macro first_present(types, candidates, cast_to='double') -%}
+    {%- set present = [] -%}
+    {%- for c in candidates if c in types %}{% do present.append('try_cast("' ~ c ~ '" as ' ~ cast_to ~ ')') %}{% endfor -%}
+    {%- if present | length == 0 %}cast(null as {{ cast_to }}){% elif present | length == 1 %}{{ present[0] }}{% else %}coalesce({{ present | join(', ') }}){% endif -%}
+{%- endmacro %}

@@ -6,10 +6,6 @@
 {%- do require_columns(files, ['close', 'volume'], [['date', 'timestamp', 't']], 'Daily bars', 'daily_bars_dir') -%}
 {%- set types = union_column_types(glob) -%}
 
-{%- macro epoch_ms_to_et_date(col) -%}
-    cast({{ utc_to_et('make_timestamp(cast(' ~ col ~ ' as bigint) * 1000)') }} as date)
-{%- endmacro -%}
-
 {%- set date_parts = [] -%}
 {%- if 'date' in types %}{% do date_parts.append('try_cast("date" as date)') %}{% endif -%}
 {%- for col in ['timestamp', 't'] if col in types -%}
@@ -20,12 +16,6 @@
     {%- endif -%}
 {%- endfor -%}
 
-{%- macro first_present(candidates, cast_to='double') -%}
-    {%- set present = [] -%}
-    {%- for c in candidates if c in types %}{% do present.append('try_cast("' ~ c ~ '" as ' ~ cast_to ~ ')') %}{% endfor -%}
-    {%- if present | length == 0 %}cast(null as {{ cast_to }}){% elif present | length == 1 %}{{ present[0] }}{% else %}coalesce({{ present | join(', ') }}){% endif -%}
-{%- endmacro %}
-
 with source as (
     select * from {{ source('fase25', 'daily_bars') }}
 )
@@ -33,12 +23,12 @@ with source as (
 select
     upper(regexp_extract(replace(filename, '\', '/'), '([^/]+)\.parquet$', 1)) as symbol,
     coalesce({{ date_parts | join(', ') }}) as bar_date,
-    {{ first_present(['open']) }} as open_day,
-    {{ first_present(['high']) }} as high_day,
-    {{ first_present(['low']) }} as low_day,
+    {{ first_present(types, ['open']) }} as open_day,
+    {{ first_present(types, ['high']) }} as high_day,
+    {{ first_present(types, ['low']) }} as low_day,
     try_cast("close" as double) as close_day,
     try_cast("volume" as double) as volume_day,
-    {{ first_present(['vwap', 'vw']) }} as vwap_day,
-    {{ first_present(['transactions', 'n']) }} as transactions_day,
+    {{ first_present(types, ['vwap', 'vw']) }} as vwap_day,
+    {{ first_present(types, ['transactions', 'n']) }} as transactions_day,
     filename as source_file
 from source

@@ -1,0 +1,96 @@
+{#- on-run-end: append the verdict of this invocation's gate tests (tag `gate`) to main.gate_runs.
+    GO needs every gate test of the project to have run and passed; a partial selection, an error
+    or a skip is NO-GO. Failing checks are named, with the first lines of their `failure` column
+    (the figures), and printed. Invocations that ran no gate test record nothing. -#}
+{% macro record_gate_run(results) %}
+    {% if not execute %}{{ return('') }}{% endif %}
+
+    {% set expected = [] %}
+    {% for node in graph.nodes.values() if node.resource_type == 'test' and 'gate' in node.tags %}
+        {% do expected.append(node.name) %}
+    {% endfor %}
+    {% set evaluated = [] %}
+    {% set failed = [] %}
+    {% set messages = [] %}
+    {% for r in results if r.node.resource_type == 'test' and 'gate' in r.node.tags %}
+        {% do evaluated.append(r.node.name) %}
+        {% if r.status != 'pass' %}
+            {% do failed.append(r.node.name) %}
+            {% set detail = [] %}
+            {% if r.status in ('fail', 'warn') and r.node.compiled_code %}
+                {% set probe %}select * from ({{ r.node.compiled_code }}) as failing limit 3{% endset %}
+                {% set rows = run_query(probe) %}
+                {% if 'failure' in rows.column_names %}
+                    {% for v in rows.columns['failure'].values() %}{% do detail.append(v | string) %}{% endfor %}
+                {% endif %}
+            {% endif %}
+            {% if detail | length == 0 %}{% do detail.append(r.status ~ ': ' ~ (r.message or 'not evaluated')) %}{% endif %}
+            {% do messages.append(r.node.name ~ ': ' ~ (detail | join(' | '))) %}
+        {% endif %}
+    {% endfor %}
+    {% if evaluated | length == 0 %}{{ return('') }}{% endif %}
+    {% for name in expected if name not in evaluated %}
+        {% do failed.append(name) %}
+        {% do messages.append(name ~ ': not evaluated in this invocation') %}
+    {% endfor %}
+    {% set go = (failed | length == 0) %}
+
+    {#- Hooks cannot ref(): look the relations up, they may be missing after an error. -#}
+    {% set config_rel = adapter.get_relation(database=target.database, schema='main', identifier='selection_config') %}
+    {% set fingerprint_rel = adapter.get_relation(database=target.database, schema='main', identifier='manifest_fingerprint') %}
+    {% set cfg = {'profile': var('profile'), 'config_hash': none, 'enrichment_version': var('enrichment_version')} %}
+    {% set fp = {'rows': none, 'checksum': none} %}
+    {% if config_rel %}
+        {% set row = run_query('select profile, config_hash, enrichment_version from ' ~ config_rel).rows[0] %}
+        {% do cfg.update({'profile': row[0], 'config_hash': row[1], 'enrichment_version': row[2]}) %}
+    {% endif %}
+    {% if fingerprint_rel %}
+        {% set row = run_query('select manifest_rows, manifest_checksum from ' ~ fingerprint_rel).rows[0] %}
+        {% do fp.update({'rows': row[0], 'checksum': row[1]}) %}
+    {% endif %}
+
+    {% if go %}
+        {{ log("GATE: GO (" ~ evaluated | length ~ " checks passed; manifest " ~ fp.checksum ~ ")", info=True) }}
+    {% else %}
+        {{ log("GATE: NO-GO (" ~ failed | length ~ " of " ~ expected | length ~ " checks failed)", info=True) }}
+        {% for m in messages %}{{ log("  - " ~ m, info=True) }}{% endfor %}
+    {% endif %}
+
+    create table if not exists main.gate_runs (
+        evaluated_at timestamp,
+        invocation_id varchar,
+        command varchar,
+        profile varchar,
+        config_hash varchar,
+        enrichment_version varchar,
+        manifest_checksum varchar,
+        manifest_rows bigint,
+        tests_expected integer,
+        tests_passed integer,
+        tests_failed integer,
+        failed_checks varchar,
+        failure_messages varchar,
+        go boolean
+    );
+    insert into main.gate_runs values (
+        cast(now() as timestamp),
+        {{ sql_literal(invocation_id) }},
+        {{ sql_literal(flags.WHICH) }},
+        {{ sql_literal(cfg.profile) }},
+        {{ sql_literal(cfg.config_hash) }},
+        {{ sql_literal(cfg.enrichment_version) }},
+        {{ sql_literal(fp.checksum) }},
+        {{ fp.rows if fp.rows is not none else 'null' }},
+        {{ expected | length }},
+        {{ evaluated | length - (failed | select('in', evaluated) | list | length) }},
+        {{ failed | length }},
+        {{ sql_literal(failed | join(',')) }},
+        {{ sql_literal(messages | join('\n')) }},
+        {{ 'true' if go else 'false' }}
+    );
+{% endmacro %}
+
+{#- A value as a SQL literal: NULL, or a single-quoted string with quotes doubled. -#}
+{% macro sql_literal(v) -%}
+    {%- if v is none %}null{% else %}'{{ (v | string) | replace("'", "''") }}'{% endif -%}
+{%- endmacro %}

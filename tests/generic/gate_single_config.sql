@@ -1,0 +1,26 @@
+{#- Gate: the manifest carries exactly one profile, one config_hash and one enrichment_version,
+    and they are the active profile's (selection_config). -#}
+{% test gate_single_config(model) %}
+{{ gate_after_marts() }}
+with seen as (
+    select
+        count(distinct profile) as profiles,
+        count(distinct config_hash) as hashes,
+        count(distinct enrichment_version) as versions,
+        min(profile) as profile,
+        min(config_hash) as config_hash,
+        min(enrichment_version) as enrichment_version,
+        count(*) filter (where config_hash is null or profile is null or enrichment_version is null) as missing
+    from {{ model }}
+),
+config as (select * from {{ gate_config() }})
+select
+    'manifest has ' || hashes || ' config_hash, ' || versions || ' enrichment_version, ' || profiles || ' profile value(s)'
+        || ', ' || missing || ' rows without them; active: ' || config.profile || ' ' || config.config_hash
+        || ' ' || config.enrichment_version as failure
+from seen, config
+where hashes <> 1 or versions <> 1 or profiles <> 1 or missing > 0
+   or seen.config_hash <> config.config_hash
+   or seen.profile <> config.profile
+   or seen.enrichment_version <> config.enrichment_version
+{% endtest %}
