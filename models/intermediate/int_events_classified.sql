@@ -26,7 +26,7 @@ sessioned as (
         placed.*,
         calendar.is_trading_day,
         calendar.close_et,
-        {{ session_of('placed.event_ts_et', 'calendar.close_et') }} as session,
+        case when calendar.is_trading_day then {{ session_of('placed.event_ts_et', 'calendar.close_et') }} end as session,
         row_number() over (
             partition by placed.event_id
             order by placed.score desc nulls last, placed.source_file, placed.event_price, placed.event_volume

@@ -38,11 +38,12 @@ windowed as (
 suppressed as (
     select
         *,
-        -- Time measured in units of the overlap distance makes the frame a constant +-1.
+        -- Time in units of the overlap distance makes the frame a constant: events exactly one
+        -- distance apart only touch (half-open windows), so the frame stops just short of +-1.
         min(selection_rank) over (
             partition by symbol
             order by epoch(event_ts_utc) / (60.0 * overlap_minutes)
-            range between 1 preceding and 1 following
+            range between 0.9999999 preceding and 0.9999999 following
         ) as best_rank_nearby
     from windowed
 )

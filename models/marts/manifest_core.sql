@@ -31,13 +31,18 @@ fill_pool as (
 ),
 
 -- AH first: up to its quota (less what stage one already gave it).
-fill_ah as (
-    select fill_pool.*, 'fill' as selection_stage
+ah_allowed as (
+    select fill_pool.*
     from fill_pool, quotas
     where fill_pool.session = 'AH'
     qualify row_number() over (partition by fill_pool.symbol order by fill_pool.selection_rank)
                 <= quotas.max_per_symbol - 1
-        and row_number() over (order by fill_pool.selection_rank)
+),
+
+fill_ah as (
+    select ah_allowed.*, 'fill' as selection_stage
+    from ah_allowed, quotas
+    qualify row_number() over (order by ah_allowed.selection_rank)
                 <= greatest(quotas.quota_ah - quotas.stage_one_ah, 0)
 ),
 
@@ -51,16 +56,20 @@ used_after_ah as (
 ),
 
 -- PM next: its quota plus the AH shortfall, never above PM's band maximum.
-fill_pm as (
-    select fill_pool.*, 'fill' as selection_stage
+pm_allowed as (
+    select fill_pool.*
     from fill_pool
     cross join quotas
-    cross join ah_shortfall
     left join used_after_ah using (symbol)
     where fill_pool.session = 'PM'
     qualify row_number() over (partition by fill_pool.symbol order by fill_pool.selection_rank)
                 <= quotas.max_per_symbol - 1 - coalesce(used_after_ah.used, 0)
-        and row_number() over (order by fill_pool.selection_rank)
+),
+
+fill_pm as (
+    select pm_allowed.*, 'fill' as selection_stage
+    from pm_allowed, quotas, ah_shortfall
+    qualify row_number() over (order by pm_allowed.selection_rank)
                 <= greatest(least(quotas.quota_pm + ah_shortfall.events, quotas.ceiling_pm) - quotas.stage_one_pm, 0)
 ),
 
@@ -71,15 +80,20 @@ used_after_pm as (
 ),
 
 -- RTH last: whatever is left of the effective target.
-fill_rth as (
-    select fill_pool.*, 'fill' as selection_stage
+rth_allowed as (
+    select fill_pool.*
     from fill_pool
     cross join quotas
     left join used_after_pm using (symbol)
     where fill_pool.session = 'RTH'
     qualify row_number() over (partition by fill_pool.symbol order by fill_pool.selection_rank)
                 <= quotas.max_per_symbol - 1 - coalesce(used_after_pm.used, 0)
-        and row_number() over (order by fill_pool.selection_rank)
+),
+
+fill_rth as (
+    select rth_allowed.*, 'fill' as selection_stage
+    from rth_allowed, quotas
+    qualify row_number() over (order by rth_allowed.selection_rank)
                 <= greatest(
                     quotas.target_effective - quotas.symbols_with_candidates
                     - (select count(*) from fill_ah) - (select count(*) from fill_pm), 0)

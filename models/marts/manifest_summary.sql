@@ -101,7 +101,10 @@ rows_ as (
         'stage one gave ' || quotas.stage_one_{{ s }} || ', non-overlapping candidates ' || quotas.survivors_{{ s }}
         from quotas
     union all select {{ 22 + loop.index0 }}, 'quotas', 'shortfall_{{ s }}', greatest(quotas.quota_{{ s }} - selection.{{ s }}, 0), null,
-        'info', case when quotas.quota_{{ s }} > selection.{{ s }} then 'redistributed to later sessions (AH -> PM -> RTH)' else 'quota met' end
+        'info', case when quotas.quota_{{ s }} <= selection.{{ s }} then 'quota met'
+                      when '{{ s }}' = 'ah' then 'short: moved to PM (up to its band maximum), then to RTH'
+                      when '{{ s }}' = 'pm' then 'short: moved to RTH'
+                      else 'short: RTH takes what is left of the effective target (stage one gave other sessions more, or RTH candidates ran out)' end
         from quotas, selection
     {% endfor %}
     union all select 25, 'estimates', 'storage_gb_p50', storage_gb_p50, null, 'info', null from estimates
