@@ -28,7 +28,15 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
+FIXTURE := .cache/fixture
+FIXTURE_VARS := '{events_path: "$(FIXTURE)/data/events/*.parquet", daily_bars_dir: "$(FIXTURE)/data/daily", profile: smoke}'
+
+# dbt build (seeds, models, unit tests, data tests, the gate) on the small deterministic fixture,
+# then every pytest module (which builds its own copies of the project again, for real).
 test: setup
+	$(BIN)/tickwindows demo-data --size small --out $(FIXTURE)/data --force
+	rm -f $(FIXTURE)/warehouse.duckdb
+	TICKWINDOWS_DB=$(FIXTURE)/warehouse.duckdb $(BIN)/dbt build --vars $(FIXTURE_VARS)
 	$(BIN)/python -m pytest -q
 
 demo: setup

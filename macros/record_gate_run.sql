@@ -68,6 +68,7 @@
         tests_expected integer,
         tests_passed integer,
         tests_failed integer,
+        passed_checks varchar,
         failed_checks varchar,
         failure_messages varchar,
         go boolean
@@ -82,9 +83,10 @@
         {{ sql_literal(fp.checksum) }},
         {{ fp.rows if fp.rows is not none else 'null' }},
         {{ expected | length }},
-        {{ evaluated | length - (failed | select('in', evaluated) | list | length) }},
+        {{ evaluated | reject('in', failed) | list | length }},
         {{ failed | length }},
-        {{ sql_literal(failed | join(',')) }},
+        {{ sql_literal(evaluated | reject('in', failed) | sort | join(',')) }},
+        {{ sql_literal(failed | sort | join(',')) }},
         {{ sql_literal(messages | join('\n')) }},
         {{ 'true' if go else 'false' }}
     );

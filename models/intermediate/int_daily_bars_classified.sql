@@ -1,3 +1,4 @@
+{{ config(materialized="table") }}
 {#- Each input daily bar, kept (reason null) or set aside with a reason: only one clean bar per
     symbol and trading day enters the rolling metrics. -#}
 with bars as (

@@ -1,0 +1,185 @@
+"""The whole dbt project built for real on a small generated universe: the selection rules of
+the contract hold, the build is deterministic, any contract-conforming input works, and bad input
+is named."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from dbt_project import generate_inputs, input_vars, latest_gate_run, query, run_dbt
+
+
+def manifest_fingerprint(db: Path) -> tuple:
+    return query(db, "select manifest_rows, manifest_checksum from manifest_fingerprint")[0]
+
+
+def test_clean_build_is_go_with_every_check(clean_build: Path) -> None:
+    run = latest_gate_run(clean_build)
+    assert run["go"] is True
+    assert run["tests_failed"] == 0
+    assert run["tests_expected"] >= 13
+    assert run["tests_passed"] == run["tests_expected"]
+    assert run["manifest_checksum"] == manifest_fingerprint(clean_build)[1]
+
+
+def test_manifest_satisfies_the_selection_rules(clean_build: Path) -> None:
+    cfg = query(clean_build, """
+        select max_per_symbol, min_symbols, pm_min, pm_max, rth_min, rth_max, ah_min, ah_max,
+               top20_max_share, config_hash from selection_config""")[0]
+    max_per_symbol, min_symbols, pm_min, pm_max, rth_min, rth_max, ah_min, ah_max, top20, config_hash = cfg
+    n, symbols, worst = query(clean_build, """
+        select count(*), count(distinct symbol), max(c)
+        from manifest_core join (select symbol, count(*) c from manifest_core group by 1) using (symbol)""")[0]
+    assert symbols >= min_symbols and worst <= max_per_symbol
+    shares = dict(query(clean_build, "select session, count(*) / sum(count(*)) over () from manifest_core group by 1"))
+    assert pm_min <= shares["PM"] <= pm_max
+    assert rth_min <= shares["RTH"] <= rth_max
+    assert ah_min <= shares["AH"] <= ah_max
+    top = query(clean_build, """
+        select sum(c) from (select count(*) c from manifest_core group by symbol order by c desc limit 20)""")[0][0]
+    assert top / n < top20
+    # Stage one: every symbol's best eligible surviving event is in, as rank 1.
+    missing = query(clean_build, """
+        select count(*) from (
+            select symbol, arg_min(event_id, selection_rank) as best
+            from int_selection_candidates where survives_overlap group by symbol) b
+        left join manifest_core m on m.event_id = b.best
+        where m.event_id is null or m.selection_stage <> 'one' or m.symbol_rank <> 1""")[0][0]
+    assert missing == 0
+    # Every row carries the active configuration.
+    assert query(clean_build, "select distinct config_hash from manifest_core") == [(config_hash,)]
+
+
+def test_windows_never_overlap_within_a_symbol(clean_build: Path) -> None:
+    overlaps = query(clean_build, """
+        select count(*) from (
+            select window_start_utc, lag(window_end_utc) over (partition by symbol order by window_start_utc) prev_end
+            from manifest_core) where prev_end > window_start_utc""")[0][0]
+    assert overlaps == 0
+
+
+def test_every_input_row_is_accounted_for(clean_build: Path) -> None:
+    inputs = query(clean_build, "select count(*) from stg_events")[0][0]
+    enriched = query(clean_build, "select count(*) from events_enriched")[0][0]
+    rejected = dict(query(clean_build, "select reason, count(*) from events_rejected group by 1"))
+    assert enriched + sum(rejected.values()) == inputs
+    # The demo universe plants every kind of bad row the contract names.
+    for reason in ("closed_day", "outside_hours", "no_daily_bar", "duplicate"):
+        assert rejected.get(reason, 0) > 0, reason
+
+
+def test_summary_reports_the_funnel_and_estimates(clean_build: Path) -> None:
+    summary = {m: (v, s) for m, v, s in query(clean_build, "select metric, value, status from manifest_summary")}
+    assert summary["input_rows"][0] > summary["enriched_events"][0] > summary["eligible_events"][0]
+    assert summary["eligible_events"][0] >= summary["selected_events"][0] > 0
+    assert summary["storage_gb_p90"][0] >= summary["storage_gb_p50"][0] > 0
+    assert summary["download_days_p90"][0] >= summary["download_days_p50"][0] > 0
+    assert {s for _, s in summary.values()} <= {"ok", "fail", "info"}
+    assert all(s != "fail" for _, s in summary.values())
+
+
+def test_rebuild_gives_the_identical_manifest(small_inputs: Path, clean_build: Path, tmp_path: Path) -> None:
+    db = tmp_path / "again.duckdb"
+    run = run_dbt(["build"], db, input_vars(small_inputs), tmp_path)
+    assert run.returncode == 0, run.output[-3000:]
+    assert manifest_fingerprint(db) == manifest_fingerprint(clean_build)
+    assert query(db, "select config_hash from selection_config") == query(clean_build, "select config_hash from selection_config")
+
+
+@pytest.mark.parametrize("fmt", ["ns", "ms", "timestamptz"])
+def test_timestamp_storage_formats_give_the_same_events(fmt: str, clean_build: Path, tmp_path: Path) -> None:
+    inputs = generate_inputs(tmp_path / "data", "--timestamp-format", fmt)
+    db = tmp_path / "w.duckdb"
+    run = run_dbt(["build", "--select", "+events_enriched", "--indirect-selection", "cautious"], db, input_vars(inputs), tmp_path)
+    assert run.returncode == 0, run.output[-3000:]
+    sql = "select md5(string_agg(event_id || session || trading_date, ',' order by event_id)), count(*) from events_enriched"
+    assert query(db, sql) == query(clean_build, sql)
+
+
+def test_other_symbols_and_daily_files_without_vwap(small_inputs: Path, tmp_path: Path) -> None:
+    """A hand-made universe unlike the demo: Polygon-style `t`/`vw`/`n` files and files with no vwap."""
+    inputs = tmp_path / "mine"
+    (inputs / "daily").mkdir(parents=True)
+    (inputs / "events").mkdir()
+    days = [d[0] for d in query_memory("""
+        select cast(d as date) from range(date '2024-01-02', date '2024-03-29', interval 1 day) r(d)
+        where isodow(d) <= 5 and d not in (date '2024-01-15', date '2024-02-19')""")]
+    for i, sym in enumerate(["ZETA", "BRK.B", "QQQX"]):
+        vol = [1_000_000 + 50_000 * ((k * 7 + i) % 5) for k in range(len(days))]
+        vol[-1] = 5_000_000  # a spike on the last day
+        cols = {"open": [10.0] * len(days), "high": [11.0] * len(days), "low": [9.0] * len(days),
+                "close": [10.0 + i] * len(days), "volume": vol}
+        if sym == "ZETA":  # Polygon aggregates style: epoch ms of ET midnight, vw, n
+            cols["t"] = [int(query_memory(f"select epoch_ms(timezone('America/New_York', timestamp '{d} 00:00:00'))")[0][0]) for d in days]
+            cols["vw"] = [10.5] * len(days)
+            cols["n"] = [5000] * len(days)
+        else:  # plain date, no vwap, no transactions
+            cols["date"] = days
+        pq.write_table(pa.table(cols), inputs / "daily" / f"{sym}.parquet")
+    last = days[-1]
+    pq.write_table(pa.table({
+        "symbol": ["zeta", "BRK.B", " qqqx ", "ZETA"],
+        "timestamp": pa.array([f"{last} 15:00:00", f"{last} 15:00:00", f"{last} 21:00:00", f"{last} 12:00:00"],
+                              pa.string()).cast(pa.timestamp("us")),
+        "event_type": ["volume_spike"] * 4,
+        "score": [3.0, 2.0, 1.0, 0.5],
+    }), inputs / "events" / "part-000.parquet")
+    db = tmp_path / "w.duckdb"
+    run = run_dbt(["build", "--select", "+events_enriched", "--indirect-selection", "cautious"], db, input_vars(inputs), tmp_path)
+    assert run.returncode == 0, run.output[-3000:]
+    rows = query(db, "select symbol, session, dollar_volume_day, history_days, rvol_day > 4 from events_enriched order by symbol, event_ts_utc")
+    assert [(r[0], r[1]) for r in rows] == [("BRK.B", "RTH"), ("QQQX", "AH"), ("ZETA", "PM"), ("ZETA", "RTH")]
+    assert rows[0][2] == pytest.approx(11.0 * 5_000_000)   # no vwap: close x volume
+    assert rows[2][2] == pytest.approx(10.5 * 5_000_000)   # vw x volume
+    assert all(r[3] == 20 and r[4] for r in rows)
+
+
+def query_memory(sql: str) -> list[tuple]:
+    with duckdb.connect() as con:
+        return con.execute(sql).fetchall()
+
+
+def test_a_daily_file_without_close_is_named(small_inputs: Path, tmp_path: Path) -> None:
+    inputs = tmp_path / "data"
+    shutil.copytree(small_inputs, inputs)
+    bad = sorted((inputs / "daily").glob("*.parquet"))[0]
+    table = pq.read_table(bad)
+    pq.write_table(table.drop_columns(["close"]), bad)
+    run = run_dbt(["run", "--select", "stg_daily_bars"], tmp_path / "w.duckdb", input_vars(inputs), tmp_path)
+    assert run.returncode != 0
+    assert bad.name in run.output and "'close'" in run.output
+
+
+def test_an_events_file_without_score_is_named(small_inputs: Path, tmp_path: Path) -> None:
+    inputs = tmp_path / "data"
+    shutil.copytree(small_inputs, inputs)
+    bad = sorted((inputs / "events").glob("*.parquet"))[-1]
+    pq.write_table(pq.read_table(bad).drop_columns(["score"]), bad)
+    run = run_dbt(["run", "--select", "stg_events"], tmp_path / "w.duckdb", input_vars(inputs), tmp_path)
+    assert run.returncode != 0
+    assert bad.name in run.output and "'score'" in run.output
+
+
+def test_missing_inputs_and_unknown_profile_are_clear_errors(small_inputs: Path, tmp_path: Path) -> None:
+    run = run_dbt(["run", "--select", "stg_events"], tmp_path / "w.duckdb",
+                  input_vars(tmp_path / "nowhere"), tmp_path)
+    assert run.returncode != 0 and "No events files match" in run.output
+    run = run_dbt(["build", "--select", "+selection_config"], tmp_path / "w.duckdb",
+                  input_vars(small_inputs, profile="nosuch"), tmp_path)
+    assert run.returncode != 0 and "Unknown selection profile 'nosuch'" in run.output and "core" in run.output
+
+
+def test_each_profile_has_its_own_config_hash(small_inputs: Path, tmp_path: Path) -> None:
+    hashes = set()
+    for profile in ("core", "relaxed", "smoke"):
+        db = tmp_path / f"{profile}.duckdb"
+        run = run_dbt(["build", "--select", "+selection_config"], db, input_vars(small_inputs, profile), tmp_path)
+        assert run.returncode == 0, run.output[-2000:]
+        hashes.add(query(db, "select config_hash from selection_config")[0][0])
+    assert len(hashes) == 3
