@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#- The coefficients the estimates use: measured by the latest pilot (`tickwindows pilot` writes
     main.pilot_measurements) where it measured at least 3 windows, else the committed priors.
     From the pilot: log(actual/predicted) trade rows (mean, sd, and the standard error of the mean),

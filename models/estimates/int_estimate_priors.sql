@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#- The committed priors (seeds/estimate_priors.csv) pivoted into one row of named coefficients. -#}
 with priors as (
     select coefficient, value from {{ ref('estimate_priors') }}

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#- Structural prediction of trade rows in each selected window, before calibration: the day's
     trade count (transactions, or volume x trades_per_share_volume when the bar has none) spread
     over 390 RTH minutes, scaled by the session's intensity and the event's intensity, times the

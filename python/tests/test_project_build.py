@@ -170,7 +170,7 @@ def test_missing_inputs_and_unknown_profile_are_clear_errors(small_inputs: Path,
     run = run_dbt(["run", "--select", "stg_events"], tmp_path / "w.duckdb",
                   input_vars(tmp_path / "nowhere"), tmp_path)
     assert run.returncode != 0 and "No events files match" in run.output
-    run = run_dbt(["build", "--select", "+selection_config"], tmp_path / "w.duckdb",
+    run = run_dbt(["build", "--select", "+selection_config", "--indirect-selection", "cautious"], tmp_path / "w.duckdb",
                   input_vars(small_inputs, profile="nosuch"), tmp_path)
     assert run.returncode != 0 and "Unknown selection profile 'nosuch'" in run.output and "core" in run.output
 
@@ -179,7 +179,7 @@ def test_each_profile_has_its_own_config_hash(small_inputs: Path, tmp_path: Path
     hashes = set()
     for profile in ("core", "relaxed", "smoke"):
         db = tmp_path / f"{profile}.duckdb"
-        run = run_dbt(["build", "--select", "+selection_config"], db, input_vars(small_inputs, profile), tmp_path)
+        run = run_dbt(["build", "--select", "+selection_config", "--indirect-selection", "cautious"], db, input_vars(small_inputs, profile), tmp_path)
         assert run.returncode == 0, run.output[-2000:]
         hashes.add(query(db, "select config_hash from selection_config")[0][0])
     assert len(hashes) == 3

@@ -92,8 +92,8 @@ def ticker_profile(ticker: str) -> TickerProfile:
         heat = 0.0
     else:
         heat = _unit("heat", ticker) ** 3  # most names quiet-ish, a few hot
-    trades = 0.6 * 10 ** (2.3 * heat)
-    quotes = trades * (3.0 + 3.0 * heat)
+    trades = 0.6 * 10 ** (2.0 * heat)
+    quotes = trades * (3.0 + 2.0 * heat)
     # Hot names skew to cheap small caps; quiet ones spread over $2-$300.
     cheap = 0.5 + 9.5 * _unit("price", ticker)
     spread_out = 2.0 * 150 ** _unit("price", ticker)
@@ -313,13 +313,74 @@ def second_rows(kind: str, ticker: str, day: date, s: int) -> tuple[tuple[int, .
                 text += ',"conditions":[1]'
             if rnd() < 0.005:
                 text += ',"indicators":[604]'
-            text += f',"participant_timestamp":{participant},"sequence_number":{seq},"sip_timestamp":{sip},"tape":{tape}'
+            text += (f',"participant_timestamp":{participant},"sequence_number":{seq},'
+                     f'"sip_timestamp":{sip},"tape":{tape}')
             if adf:
                 text += f',"trf_timestamp":{participant + (sip - participant) // 2}'
             rows.append(text + "}")
         sips.append(sip)
         seqs.append(seq)
     return tuple(sips), tuple(seqs), tuple(rows)
+
+
+def scan(
+    kind: str,
+    ticker: str,
+    lo: int,
+    hi: int,
+    descending: bool,
+    after: tuple[int, int] | None,
+    limit: int,
+) -> tuple[list[str], tuple[int, int] | None, bool]:
+    """One page of rows with lo <= sip_timestamp < hi, strictly after the keyset position `after`
+    = (sip_timestamp, sequence_number) in the requested order.
+
+    Returns (JSON rows, key of the last row, whether more rows remain).
+    """
+    lo, hi = max(lo, data_start_ns()), min(hi, data_end_ns())
+    if after is not None:
+        if descending:
+            hi = min(hi, after[0] + 1)
+        else:
+            lo = max(lo, after[0])
+    if lo >= hi or not ticker_profile(ticker).has_data:
+        return [], None, False
+    days = trading_days(et_date_of(lo), et_date_of(hi - 1))
+    out: list[str] = []
+    last: tuple[int, int] | None = None
+    for day in reversed(days) if descending else days:
+        prefix = day_prefix(kind, ticker, day.toordinal())
+        open_ns = session_start_ns(day)
+        a = min(max(lo - open_ns, 0), SESSION_SECONDS * NS)
+        b = min(max(hi - open_ns, 0), SESSION_SECONDS * NS)
+        if a >= b:
+            continue
+        s_first, s_last = a // NS, (b - 1) // NS
+        s = s_last if descending else s_first
+        while s_first <= s <= s_last:
+            if descending:  # jump back to the latest second with rows
+                s = bisect.bisect_left(prefix, prefix[s + 1], 0, s + 1) - 1
+                if s < s_first:
+                    break
+            else:  # jump ahead to the next second with rows
+                s = bisect.bisect_right(prefix, prefix[s], s) - 1
+                if s > s_last:
+                    break
+            sips, seqs, rows = second_rows(kind, ticker, day, s)
+            order = range(len(rows) - 1, -1, -1) if descending else range(len(rows))
+            for i in order:
+                sip = sips[i]
+                if not lo <= sip < hi:
+                    continue
+                key = (sip, seqs[i])
+                if after is not None and (key >= after if descending else key <= after):
+                    continue
+                if len(out) == limit:
+                    return out, last, True
+                out.append(rows[i])
+                last = key
+            s += -1 if descending else 1
+    return out, last, False
 
 
 def trading_days(first: date, last: date) -> list[date]:
