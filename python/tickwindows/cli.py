@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -27,12 +29,96 @@ def cli() -> None:
 
 
 # --- demo-data (demo_data.py) ---
+@cli.command("demo-data")
+@click.option("--out", type=click.Path(file_okay=False), default="data", show_default=True,
+              help="Writes OUT/events/part-NNN.parquet and OUT/daily/{SYMBOL}.parquet.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Same seed and options: byte-identical files.")
+@click.option("--size", type=click.Choice(["small", "default"]), default="default", show_default=True,
+              help="Preset. default: 2,600 symbols, 3 years of daily bars ending 2025-10-31, 700,000 events; "
+                   "small: 80 symbols, 1 year, 6,000 events.")
+@click.option("--symbols", type=int, default=None, help="Override the preset's number of symbols.")
+@click.option("--events", type=int, default=None, help="Override the preset's number of event rows (edge rows included).")
+@click.option("--start", metavar="YYYY-MM-DD", default=None,
+              help="First day of daily bars (default: the preset's years before --end).")
+@click.option("--end", metavar="YYYY-MM-DD", default=None, help="Last day of daily bars [default: 2025-10-31].")
+@click.option("--timestamp-format", type=click.Choice(["timestamp", "timestamptz", "ns", "us", "ms"]),
+              default="timestamp", show_default=True,
+              help="How the events' `timestamp` column is stored: TIMESTAMP, TIMESTAMPTZ, or INT64 epoch ns/us/ms.")
+@click.option("--force", is_flag=True, help="Replace OUT/events and OUT/daily if they already hold files.")
+def demo_data_command(out: str, seed: int, size: str, symbols: int | None, events: int | None,
+                      start: str | None, end: str | None, timestamp_format: str, force: bool) -> None:
+    """Generate synthetic FASE 2.5 inputs (events + per-symbol daily bars) for the dbt project.
+
+    The data follow CONTRACT.md "Inputs" and mix its variants (date vs epoch-ms `t` / `timestamp`
+    daily files, vwap/vw, transactions/n), with realistic shape (heavy-tailed events per symbol on
+    volume-spike days, ~18/79/3 % PM/RTH/AH, penny, illiquid, IPO and delisted names) and edge rows
+    on purpose: weekends, holidays, early-close afternoons, outside hours, exact session boundaries,
+    duplicates, symbols without daily bars, unnormalised or NULL symbols, NULL/absurd timestamps,
+    score ties.
+
+    \b
+    Examples:
+      tickwindows demo-data                                  # ./data, ~700K events, < 1 min
+      tickwindows demo-data --size small --out /tmp/demo --force
+      tickwindows demo-data --events 10000000 --timestamp-format ns --out data-10m
+    """
+    from .demo_data import DemoSettings, generate
+
+    settings = DemoSettings.from_options(
+        out=out, seed=seed, size=size, symbols=symbols, events=events,
+        start=start, end=end, timestamp_format=timestamp_format, force=force,
+    )
+    click.echo(f"generating {settings.events:,} events for {settings.symbols:,} symbols, "
+               f"{settings.start}..{settings.end}, seed {settings.seed} -> {settings.out}")
+    for line in generate(settings).lines():
+        click.echo(line)
+
 
 # --- emulator (emulator.py) ---
+@cli.command("emulator")
+@click.option("--port", type=int, default=8765, show_default=True, help="TCP port (0 = any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Listen address; loopback only.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seeds the fault and latency randomness only; the data never change.")
+@click.option("--latency-ms", type=float, default=0.0, show_default=True, help="Added to every response.")
+@click.option("--rate-limit", type=float, default=None,
+              help="Requests allowed per --rate-limit-window seconds; more get 429. Default: unlimited.")
+@click.option("--rate-limit-window", type=float, default=1.0, show_default=True,
+              help="Window of --rate-limit in seconds (e.g. --rate-limit 5 --rate-limit-window 60).")
+@click.option("--fault-rate", type=float, default=0.0, show_default=True,
+              help="Share of requests (0-1) that fail in one of the --faults ways.")
+@click.option("--faults", default="429,500,502,503,reset,truncate,malformed,slow,null_results", show_default=True,
+              help="Comma-separated fault kinds to inject.")
+@click.option("--slow-s", type=float, default=3.0, show_default=True, help="Stall of a 'slow' fault, seconds.")
+@click.option("--no-retry-after", is_flag=True, help="Omit Retry-After on 429 (the API sometimes does).")
+@click.option("--api-key", default=None, help="Require this key (apiKey param or Bearer header); else 401.")
+def emulator_command(port: int, host: str, seed: int, latency_ms: float, rate_limit: float | None,
+                     rate_limit_window: float, fault_rate: float, faults: str, slow_s: float,
+                     no_retry_after: bool, api_key: str | None) -> None:
+    """Serve the Polygon/Massive v3 trades and quotes endpoints on loopback until Ctrl-C.
+
+    Data are deterministic per ticker and time (HOT* tickers are busy, QUIET* thin, NODATA*
+    empty, NOAUTH* answer 403); the seed only decides which requests fail.
+
+    \b
+    Example:
+      tickwindows emulator --port 8765 --fault-rate 0.05 --rate-limit 50
+      curl 'http://127.0.0.1:8765/v3/quotes/AAPL?timestamp=2024-03-05&order=asc&limit=5'
+    """
+    from .emulator import EmulatorConfig, run_forever
+
+    config = EmulatorConfig(
+        seed=seed, latency_ms=latency_ms, rate_limit=rate_limit, rate_limit_window_s=rate_limit_window,
+        fault_rate=fault_rate, faults=tuple(f.strip() for f in faults.split(",") if f.strip()),
+        retry_after=not no_retry_after, api_key=api_key, slow_s=slow_s,
+    )
+    stats = run_forever(config, port=port, host=host,
+                        announce=lambda url: click.echo(f"emulator listening on {url} (Ctrl-C to stop)"))
+    click.echo(f"stopped after {stats['requests']} requests, {stats['rows_served']} rows served; "
+               f"status {stats['by_status']}, faults {stats['by_fault']}")
+
 
 # --- download / status / pilot (download.py, checkpoint.py, pilot.py) ---
-from pathlib import Path  # noqa: E402 - kept inside this command block
-from typing import Any  # noqa: E402
 
 
 def _download_options(fn):  # type: ignore[no-untyped-def]
@@ -200,6 +286,73 @@ def pilot(ctx: click.Context, events: int, **kw: Any) -> None:
     ctx.exit(_finish_report(out, result.report, settings.quiet))
 
 # --- report / export (report.py, export.py) ---
+@cli.command()
+@click.option("--db", "report_db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="DuckDB warehouse [default: $TICKWINDOWS_DB or warehouse/tickwindows.duckdb].")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("reports/tickwindows_report.html"), show_default=True,
+              help="Where to write the self-contained HTML report (tables + inline SVG plots).")
+@click.option("--no-html", is_flag=True, help="Only print to the terminal.")
+def report(report_db: Path | None, html_path: Path, no_html: bool) -> None:
+    """Print the dry-run / gate report: verdict, funnel, session mix, concentration, estimates, checks.
+
+    Reads the warehouse read-only (run `dbt build` first). Exits 0 whenever the report could be
+    made, GO or NO-GO: the verdict is information; `download` and `export` enforce it.
+
+    \b
+    Examples:
+      tickwindows report
+      tickwindows report --db /tmp/w.duckdb --html /tmp/report.html
+      tickwindows report --no-html
+    """
+    from rich.console import Console
+
+    from .paths import default_db_path
+    from .report import load_report, print_report
+    from .report_html import write_html
+
+    data = load_report(report_db or default_db_path())
+    console = Console()
+    print_report(data, console)
+    if not no_html:
+        console.print(f"HTML report: {write_html(data, html_path)}")
+
+
+@cli.command()
+@click.option("--db", "export_db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="DuckDB warehouse [default: $TICKWINDOWS_DB or warehouse/tickwindows.duckdb].")
+@click.option("--out", "export_out", type=click.Path(file_okay=False, path_type=Path), default=Path("exports"),
+              show_default=True, help="Folder for the Parquet file(s) and the JSON sidecar.")
+@click.option("--enriched", is_flag=True, help="Also write events_enriched_YYYYMMDD.parquet.")
+@click.option("--date", "export_date", default=None, metavar="YYYYMMDD",
+              help="Date in the file names [default: today, UTC].")
+@click.option("--force-overwrite", is_flag=True, help="Replace files of an earlier export with the same date.")
+def export(export_db: Path | None, export_out: Path, enriched: bool, export_date: str | None,
+           force_overwrite: bool) -> None:
+    """Export the gated manifest as Parquet (zstd, ordered by event_id) plus a JSON sidecar.
+
+    Refuses unless the latest gate_runs row is a GO for the manifest exactly as it is now.
+    Writes {out}/manifest_core_YYYYMMDD.parquet and manifest_core_YYYYMMDD.json (profile,
+    config_hash, rows, sha256 of each file, the gate verdict it was exported under). The same
+    warehouse exported twice gives byte-identical Parquet.
+
+    \b
+    Examples:
+      tickwindows export
+      tickwindows export --out /data/manifests --enriched --date 20250131
+    """
+    from .export import ExportSettings, export_manifest, parse_export_date
+    from .paths import default_db_path
+
+    settings = ExportSettings(
+        db_path=export_db or default_db_path(), out_dir=export_out, date=parse_export_date(export_date),
+        enriched=enriched, force_overwrite=force_overwrite,
+    )
+    result = export_manifest(settings)
+    for f in result.files:
+        click.echo(f"{settings.out_dir / f.name}: {f.rows:,} rows, {f.bytes:,} bytes, sha256 {f.sha256}")
+    click.echo(f"{result.sidecar}: exported under the GO of {result.gate.evaluated_at} "
+               f"(invocation {result.gate.invocation_id})")
 
 
 def main() -> None:

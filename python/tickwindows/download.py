@@ -14,7 +14,7 @@ import queue
 import random
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -79,6 +79,8 @@ class DownloadSettings:
     quiet: bool = False
     page_limit: int = PAGE_LIMIT
     retry_budget_s: float = 600.0  # per request; free-tier limits are per minute
+    retry_base_s: float = 0.5  # first backoff step (full jitter: a uniform wait in [0, base * 2**n])
+    retry_cap_s: float = 60.0
     timeout_s: float = 60.0
     job_attempts: int = 2
 
@@ -134,7 +136,7 @@ class Counters:
 
     def snapshot(self) -> dict[str, int]:
         with self.lock:
-            return {k: v for k, v in asdict(self).items() if k != "lock"}
+            return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "lock"}
 
 
 @dataclass
@@ -199,6 +201,8 @@ class Downloader:
         self._get_page = backoff.on_exception(
             _retry_waits,
             RetryableError,
+            base_s=settings.retry_base_s,
+            cap_s=settings.retry_cap_s,
             max_time=settings.retry_budget_s,
             jitter=None,
             giveup=lambda exc: self.stop.is_set(),

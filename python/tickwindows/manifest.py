@@ -83,7 +83,9 @@ def check_gate(con: duckdb.DuckDBPyConnection, db_path: Path) -> GateVerdict:
             f"{db_path}: no gate verdict yet (main.gate_runs is missing). Run `dbt build` (it evaluates the gate), "
             "then download; or pass --force to skip the gate knowingly."
         )
-    _require(con, db_path, "manifest_fingerprint")
+    if not _has_relation(con, "manifest_fingerprint"):
+        raise GateClosed(f"{db_path}: main.manifest_fingerprint is missing, so the verdict cannot be matched to the "
+                         "manifest. Run `dbt build` (all models), then download.")
     cols = {r[0] for r in con.execute(
         "select column_name from information_schema.columns where table_schema = 'main' and table_name = 'gate_runs'"
     ).fetchall()}

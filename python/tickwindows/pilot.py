@@ -56,12 +56,15 @@ def tercile_of(liquidity: dict[str, float | None]) -> dict[str, int]:
 
 
 def stratified_sample(windows: list[Window], terciles: dict[str, int], n: int) -> tuple[list[Window], dict[str, int]]:
-    """Round-robin over strata (session × tercile), event_id order inside each: deterministic."""
+    """Round-robin over strata (session x tercile), event_id order inside each: deterministic."""
     strata: OrderedDict[tuple[int, int], list[Window]] = OrderedDict()
     session_rank = {s: i for i, s in enumerate(SESSIONS)}
     for w in sorted(windows, key=lambda w: (session_rank.get(w.session, 9), terciles.get(w.event_id, 0), w.event_id)):
         strata.setdefault((session_rank.get(w.session, 9), terciles.get(w.event_id, 0)), []).append(w)
-    queues = list(strata.values())
+    # Visit strata diagonally (PM/t1, RTH/t2, AH/t3, PM/t2, ...) so that even a sample of 3 spans
+    # every session and every tercile; unknown liquidity (tercile 0) comes last.
+    order = sorted(strata, key=lambda k: (k[1] == 0, (k[1] - 1 - k[0]) % 3, k[0]))
+    queues = [strata[k] for k in order]
     sample: list[Window] = []
     depth = 0
     while len(sample) < n and any(depth < len(q) for q in queues):

@@ -55,8 +55,8 @@ class PermanentError(ApiError):
 
     @property
     def key_refused(self) -> bool:
-        """401/403: every other request with this key will fail the same way."""
-        return self.status in (401, 403)
+        """401: every other request with this key fails the same way (a 403 may be one dataset only)."""
+        return self.status == 401
 
 
 class PaginationError(ApiError):

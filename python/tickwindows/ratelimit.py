@@ -93,24 +93,30 @@ class FixedRate:
 
 @dataclass
 class AimdParams:
-    start_rate: float = 10.0
-    min_rate: float = 1.0 / 120.0
+    start_rate: float = 20.0
+    min_rate: float = 1.0 / 60.0
     max_rate: float = 2000.0
-    decrease: float = 0.9  # on a 429 after successes
+    decrease: float = 0.9  # on a 429 after successes: the rate just proved a little too fast
     hard_decrease: float = 0.5  # on 429s with no success since the previous decrease
-    slow_start_growth: float = 1.5  # per second, until the first 429
-    increase_share: float = 0.04  # of the rate at the last 429, added per second afterwards
+    growth: float = 2.0  # per second: slow start, and recovery back up to `recover_to` x ceiling
+    recover_to: float = 0.85
+    increase_share: float = 0.04  # of the ceiling, added per second when probing above recover_to
     react_s: float = 0.5  # at most one decrease per interval (in-flight 429s report the same event)
 
 
 class AdaptiveRate:
-    """AIMD pacing that converges on the server's limit and keeps >= 90 % of it in use."""
+    """AIMD pacing that converges on the server's limit and keeps >= 90 % of it in use.
+
+    The ceiling is the rate at which a 429 followed successes (the limit's best estimate). Below
+    `recover_to` x ceiling the rate grows multiplicatively (a 429 storm must not leave us crawling);
+    above it, additively, so the rate saws between 0.9 x and ~1.0 x the ceiling.
+    """
 
     def __init__(self, params: AimdParams | None = None):
         self.p = params or AimdParams()
         self._pacer = _Pacer(self.p.start_rate)
         self._lock = threading.Lock()
-        self._ceiling: float | None = None  # rate when the last 429 arrived
+        self._ceiling: float | None = None
         self._last_change = time.monotonic()
         self._last_decrease = 0.0
         self._success_since_decrease = True
@@ -131,8 +137,10 @@ class AdaptiveRate:
                 return  # workers, not the pacer, are the bottleneck: don't inflate the rate
             self._pacer.waited = False
             rate = self._pacer.rate
-            if self._ceiling is None:
-                rate *= self.p.slow_start_growth**dt
+            if self._ceiling is None or rate < self.p.recover_to * self._ceiling:
+                rate *= self.p.growth**dt
+                if self._ceiling is not None:
+                    rate = min(rate, self.p.recover_to * self._ceiling)
             else:
                 rate += self.p.increase_share * self._ceiling * dt
             self._pacer.set_rate(min(rate, self.p.max_rate))
@@ -146,8 +154,12 @@ class AdaptiveRate:
             if now - self._last_decrease < max(self.p.react_s, 1.0 / self._pacer.rate):
                 return
             rate = self._pacer.rate
-            factor = self.p.decrease if self._success_since_decrease else self.p.hard_decrease
-            self._ceiling = rate
+            if self._success_since_decrease:
+                # One refusal lowers the estimate only a little: a 429 may be a blip, not the limit.
+                self._ceiling = rate if self._ceiling is None else max(rate, self.p.decrease * self._ceiling)
+                factor = self.p.decrease
+            else:
+                factor = self.p.hard_decrease
             self._success_since_decrease = False
             self._last_decrease = now
             self._last_change = now
