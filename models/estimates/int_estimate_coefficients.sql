@@ -4,6 +4,7 @@
     From the pilot: log(actual/predicted) trade rows (mean, sd, and the standard error of the mean),
     quotes per trade, Parquet bytes per row of each kind, wall seconds per request, workers. -#}
 -- depends_on: {{ source('downloads', 'pilot_measurements') }}
+-- depends_on: {{ ref('int_window_predictions') }}
 {%- set pilot_relation = none -%}
 {%- if execute -%}
     {%- set pilot_relation = adapter.get_relation(database=target.database, schema='main', identifier='pilot_measurements') -%}

@@ -1,0 +1,179 @@
+"""Export the gated manifest as dated Parquet files plus a JSON sidecar that says what they are.
+
+Only a manifest with a current GO is exported (manifest.check_gate: the latest gate_runs row is
+GO and its checksum equals the manifest as it is now). The read-only connection holds DuckDB's
+file lock for the whole export, so nothing can change the manifest between the check and the
+COPY. Files are written under a temporary name and renamed, the sidecar last, so a reader never
+sees a half-written export and a sidecar always describes complete files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+from . import __version__
+from .errors import BadInput, GateClosed
+from .manifest import check_gate, connect_read_only
+from .report import GateRun, latest_gate_run
+
+DATE_FORMAT = "%Y%m%d"
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    db_path: Path
+    out_dir: Path
+    date: str  # YYYYMMDD, part of every file name
+    enriched: bool = False
+    force_overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    table: str
+    name: str
+    rows: int
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    files: list[ExportedFile]
+    sidecar: Path
+    gate: GateRun
+
+
+def parse_export_date(text: str | None, today: dt.date | None = None) -> str:
+    """--date as YYYYMMDD (validated), default today's UTC date."""
+    if text is None:
+        return (today or dt.datetime.now(dt.timezone.utc).date()).strftime(DATE_FORMAT)
+    try:
+        parsed = dt.datetime.strptime(text, DATE_FORMAT).date()
+    except ValueError:
+        raise BadInput(f"--date {text!r}: expected YYYYMMDD, e.g. 20250131") from None
+    if parsed.strftime(DATE_FORMAT) != text:
+        raise BadInput(f"--date {text!r}: expected YYYYMMDD with 8 digits, e.g. {parsed.strftime(DATE_FORMAT)}")
+    return text
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _target_names(settings: ExportSettings) -> tuple[list[tuple[str, str]], str]:
+    tables = ["manifest_core"] + (["events_enriched"] if settings.enriched else [])
+    return [(t, f"{t}_{settings.date}.parquet") for t in tables], f"manifest_core_{settings.date}.json"
+
+
+def _refuse_overwrite(settings: ExportSettings, names: list[str]) -> None:
+    existing = [str(settings.out_dir / n) for n in names if (settings.out_dir / n).exists()]
+    if existing and not settings.force_overwrite:
+        raise BadInput(
+            f"{', '.join(existing)} already exist(s): refusing to overwrite an export. "
+            "Pass --force-overwrite to replace it, or choose another --date or --out."
+        )
+
+
+def _manifest_config(con: duckdb.DuckDBPyConnection, db_path: Path) -> tuple[str, str, str]:
+    rows = con.execute(
+        "select distinct profile, config_hash, enrichment_version from main.manifest_core order by all"
+    ).fetchall()
+    if len(rows) != 1:
+        raise BadInput(f"--db {db_path}: main.manifest_core holds {len(rows)} configurations (profile, config_hash, "
+                       "enrichment_version), expected exactly 1; run `dbt build` again")
+    return rows[0]
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, table: str, tmp: Path) -> int:
+    con.execute(
+        f"copy (select * from main.{table} order by event_id) to {_sql_string(str(tmp))}"
+        " (format parquet, compression zstd)"
+    )
+    return int(con.execute(f"select count(*) from main.{table}").fetchone()[0])
+
+
+def _write_json(path: Path, payload: dict, tmp: Path) -> None:
+    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def export_manifest(settings: ExportSettings, now: dt.datetime | None = None) -> ExportResult:
+    """Check the gate, write the Parquet file(s) and the sidecar; see the module doc."""
+    targets, sidecar_name = _target_names(settings)
+    _refuse_overwrite(settings, [name for _, name in targets] + [sidecar_name])
+    con = connect_read_only(settings.db_path)
+    temps: list[Path] = []
+    try:
+        verdict = check_gate(con, settings.db_path)
+        gate = latest_gate_run(con)
+        if gate is None or gate.manifest_checksum != verdict.manifest_checksum:
+            raise GateClosed(f"{settings.db_path}: gate_runs changed while exporting; run the export again")
+        present = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
+        missing = [t for t, _ in targets if t not in present]
+        if missing:
+            raise BadInput(f"--db {settings.db_path}: main.{missing[0]} is missing; run `dbt build` first")
+        profile, config_hash, enrichment_version = _manifest_config(con, settings.db_path)
+        # One thread makes the Parquet layout (row groups) and so the bytes reproducible.
+        con.execute("set threads = 1")
+        settings.out_dir.mkdir(parents=True, exist_ok=True)
+        files: list[ExportedFile] = []
+        for table, name in targets:
+            tmp = settings.out_dir / f".{name}.{os.getpid()}.tmp"
+            temps.append(tmp)
+            rows = _copy_table(con, table, tmp)
+            if table == "manifest_core" and rows != verdict.manifest_rows:
+                raise GateClosed(f"manifest_core has {rows} rows, the GO was for {verdict.manifest_rows}; "
+                                 "run `dbt build` again")
+            files.append(ExportedFile(table, name, rows, tmp.stat().st_size, sha256_of(tmp)))
+        for (_, name), tmp in zip(targets, temps):
+            os.replace(tmp, settings.out_dir / name)
+        sidecar = settings.out_dir / sidecar_name
+        payload = {
+            "file": targets[0][1],
+            "profile": profile,
+            "config_hash": config_hash,
+            "enrichment_version": enrichment_version,
+            "row_count": files[0].rows,
+            "files": [asdict(f) for f in files],
+            "gate": {
+                "go": True,
+                "evaluated_at": gate.evaluated_at,
+                "invocation_id": gate.invocation_id,
+                "command": gate.command,
+                "manifest_checksum": gate.manifest_checksum,
+                "manifest_rows": gate.manifest_rows,
+                "tests_passed": gate.tests_passed,
+                "tests_expected": gate.tests_expected,
+                "passed_checks": [c.name for c in gate.checks if c.passed],
+            },
+            "tickwindows_version": __version__,
+            "duckdb_version": duckdb.__version__,
+            "created_at": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+            "export_date": settings.date,
+            "source_db": str(settings.db_path),
+        }
+        sidecar_tmp = settings.out_dir / f".{sidecar_name}.{os.getpid()}.tmp"
+        temps.append(sidecar_tmp)
+        _write_json(sidecar, payload, sidecar_tmp)
+        return ExportResult(files, sidecar, gate)
+    finally:
+        con.close()
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)

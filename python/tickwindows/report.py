@@ -1,0 +1,366 @@
+"""The dry-run / gate report: what the warehouse says about the manifest and its GO/NO-GO.
+
+`load_report` reads everything once from a read-only connection into `ReportData`;
+`report_tables` turns it into plain tables that both the terminal (`print_report`, rich) and the
+HTML page (report_html.py) render, so the two always show the same figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .errors import BadInput
+from .manifest import connect_read_only
+
+REQUIRED_RELATIONS = (
+    "manifest_summary", "manifest_core", "selection_config", "download_estimate_totals",
+    "download_estimate_draws", "manifest_fingerprint",
+)
+SESSIONS = ("PM", "RTH", "AH")
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    section: str
+    metric: str
+    value: float | None
+    target: str | None
+    status: str
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    name: str
+    passed: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class GateRun:
+    """The latest row of main.gate_runs (columns an older gate_runs lacks are None)."""
+
+    evaluated_at: str
+    invocation_id: str | None
+    command: str | None
+    go: bool
+    manifest_checksum: str | None
+    manifest_rows: int | None
+    tests_expected: int | None
+    tests_passed: int | None
+    tests_failed: int | None
+    checks: list[GateCheck]
+
+
+@dataclass
+class ReportData:
+    db_path: Path
+    config: dict[str, Any]
+    summary: list[SummaryRow]
+    gate: GateRun | None
+    manifest_rows_now: int
+    manifest_checksum_now: str
+    events_per_symbol: list[int]  # descending: the concentration curve and the histogram
+    storage_draws: list[float]
+    days_draws: list[float]
+    totals: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def matches_now(self) -> bool:
+        return self.gate is not None and self.gate.manifest_checksum == self.manifest_checksum_now
+
+    @property
+    def verdict(self) -> str:
+        if self.gate is None:
+            return "NO VERDICT"
+        return "GO" if self.gate.go else "NO-GO"
+
+    @property
+    def current_go(self) -> bool:
+        """What `download` and `export` will accept: a GO for the manifest exactly as it is now."""
+        return self.gate is not None and self.gate.go and self.matches_now
+
+    @property
+    def summary_events(self) -> int | None:
+        row = self.metric("selected_events")
+        return int(row.value) if row is not None and row.value is not None else None
+
+    @property
+    def summary_stale(self) -> bool:
+        """manifest_summary is a table: `dbt test` alone re-judges an edited manifest without
+        rebuilding it, so its figures can describe an older manifest than the gate did."""
+        return self.summary_events != self.manifest_rows_now
+
+    def metric(self, name: str) -> SummaryRow | None:
+        return next((r for r in self.summary if r.metric == name), None)
+
+    def section(self, name: str) -> list[SummaryRow]:
+        return [r for r in self.summary if r.section == name]
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """A titled table of display strings; `statuses[i]` (ok / fail / info / "") colours row i."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    statuses: list[str]
+    note: str = ""
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("select table_name from information_schema.tables where table_schema = 'main'").fetchall()
+    return {r[0] for r in rows}
+
+
+def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def parse_checks(passed: str | None, failed: str | None, messages: str | None) -> list[GateCheck]:
+    """Checks by name from the comma lists; each failed one gets its lines of "check: message"."""
+    failed_names = [n for n in (failed or "").split(",") if n]
+    by_check: dict[str, list[str]] = {n: [] for n in failed_names}
+    current: str | None = None
+    for line in (messages or "").splitlines():
+        head, sep, rest = line.partition(":")
+        if sep and head.strip() in by_check:
+            current = head.strip()
+            by_check[current].append(rest.strip())
+        elif current is not None and line.strip():
+            by_check[current].append(line.strip())  # a message that itself spans lines
+    checks = [GateCheck(n, True) for n in (passed or "").split(",") if n]
+    checks += [GateCheck(n, False, " ".join(by_check[n]) or "failed (no message recorded)") for n in failed_names]
+    return sorted(checks, key=lambda c: c.name)
+
+
+def latest_gate_run(con: duckdb.DuckDBPyConnection) -> GateRun | None:
+    """The newest gate_runs row (the table must exist), or None when it is empty."""
+    rows = _dicts(con, "select * from main.gate_runs order by evaluated_at desc limit 1")
+    if not rows:
+        return None
+    r = rows[0]
+    return GateRun(
+        evaluated_at=str(r["evaluated_at"]),
+        invocation_id=r.get("invocation_id"),
+        command=r.get("command"),
+        go=bool(r.get("go")),
+        manifest_checksum=r.get("manifest_checksum"),
+        manifest_rows=r.get("manifest_rows"),
+        tests_expected=r.get("tests_expected"),
+        tests_passed=r.get("tests_passed"),
+        tests_failed=r.get("tests_failed"),
+        checks=parse_checks(r.get("passed_checks"), r.get("failed_checks"), r.get("failure_messages")),
+    )
+
+
+def load_report(db_path: Path) -> ReportData:
+    """Everything the report shows, from one read-only connection. gate_runs may be absent
+    (no gate has run yet): the report then says NO VERDICT."""
+    con = connect_read_only(db_path)
+    try:
+        present = _relations(con)
+        missing = [r for r in REQUIRED_RELATIONS if r not in present]
+        if missing:
+            raise BadInput(
+                f"--db {db_path}: missing {', '.join('main.' + m for m in missing)}; run `dbt build` first"
+            )
+        config_rows = _dicts(con, "select * from main.selection_config")
+        if len(config_rows) != 1:
+            raise BadInput(f"--db {db_path}: main.selection_config has {len(config_rows)} rows, expected 1; "
+                           "run `dbt build` again")
+        summary = [SummaryRow(**r) for r in _dicts(con, "select * from main.manifest_summary")]
+        rows_now, checksum_now = con.execute(
+            "select manifest_rows, manifest_checksum from main.manifest_fingerprint").fetchone()
+        per_symbol = [n for (n,) in con.execute(
+            "select count(*) as n from main.manifest_core group by symbol order by n desc, any_value(symbol)"
+        ).fetchall()]
+        draws = con.execute("select storage_gb, download_days from main.download_estimate_draws order by draw").fetchall()
+        totals = _dicts(con, "select * from main.download_estimate_totals")
+        return ReportData(
+            db_path=db_path,
+            config=config_rows[0],
+            summary=summary,
+            gate=latest_gate_run(con) if "gate_runs" in present else None,
+            manifest_rows_now=int(rows_now),
+            manifest_checksum_now=str(checksum_now),
+            events_per_symbol=per_symbol,
+            storage_draws=[float(s) for s, _ in draws if s is not None],
+            days_draws=[float(d) for _, d in draws if d is not None],
+            totals=totals[0] if totals else {},
+        )
+    finally:
+        con.close()
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+def fmt_count(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def fmt_share(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1%}"
+
+
+def fmt_gb(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.2f} GB"
+
+
+def fmt_days(v: float | None) -> str:
+    """Days, with a human unit beside it: 0.0054 d is easier read as 7.8 min."""
+    if v is None:
+        return "-"
+    hours = v * 24
+    human = f"{hours * 60:.1f} min" if hours < 1 else f"{hours:.1f} h" if hours < 48 else f"{v:.1f} d"
+    return f"{v:.3f} d ({human})"
+
+
+def _status(row: SummaryRow | None) -> str:
+    return row.status if row is not None else "fail"
+
+
+def _value(row: SummaryRow | None) -> float | None:
+    return row.value if row is not None else None
+
+
+def verdict_rows(data: ReportData) -> list[tuple[str, str]]:
+    cfg, gate = data.config, data.gate
+    if gate is None:
+        matches = "no verdict to compare: run `dbt build` (or `dbt test --select tag:gate`)"
+    elif data.matches_now:
+        matches = f"yes ({data.manifest_rows_now:,} rows, checksum {data.manifest_checksum_now})"
+    else:
+        matches = (f"NO: the verdict was for {gate.manifest_rows} rows / {gate.manifest_checksum}, the manifest is "
+                   f"now {data.manifest_rows_now:,} rows / {data.manifest_checksum_now}; run `dbt build` again")
+    rows = [
+        ("profile", str(cfg.get("profile"))),
+        ("config_hash", str(cfg.get("config_hash"))),
+        ("enrichment_version", str(cfg.get("enrichment_version"))),
+        ("verdict", data.verdict),
+        ("evaluated_at", gate.evaluated_at if gate else "-"),
+        ("invocation", f"{gate.invocation_id} (dbt {gate.command})" if gate else "-"),
+        ("checks passed", f"{gate.tests_passed} of {gate.tests_expected}" if gate else "-"),
+        ("matches the manifest now", matches),
+        ("download / export allowed", "yes" if data.current_go else "no"),
+        ("figures below (manifest_summary)",
+         f"STALE: built for {data.summary_events} events, the manifest now holds {data.manifest_rows_now:,}; "
+         "run `dbt build` to refresh them" if data.summary_stale else f"current ({data.manifest_rows_now:,} events)"),
+    ]
+    return rows
+
+
+def report_tables(data: ReportData) -> list[ReportTable]:
+    cfg = data.config
+    header = verdict_rows(data)
+    colour = {"verdict": "ok" if data.current_go else "fail",
+              "figures below (manifest_summary)": "fail" if data.summary_stale else ""}
+    tables = [ReportTable("verdict", "Gate verdict", ["", ""], [list(r) for r in header],
+                          [colour.get(k, "") for k, _ in header])]
+
+    funnel = data.section("funnel")
+    tables.append(ReportTable(
+        "funnel", "Funnel: input events to selection", ["step", "events", "detail"],
+        [[r.metric, fmt_count(r.value), r.detail or ""] for r in funnel], ["info"] * len(funnel),
+    ))
+
+    session_rows, session_status = [], []
+    for s in SESSIONS:
+        low = s.lower()
+        share = data.metric(f"share_{low}")
+        quota, shortfall = data.metric(f"quota_{low}"), data.metric(f"shortfall_{low}")
+        session_rows.append([
+            s, fmt_share(_value(share)), f"{fmt_share(cfg.get(f'{low}_min'))} - {fmt_share(cfg.get(f'{low}_max'))}",
+            _status(share), fmt_count(_value(quota)), fmt_count(_value(shortfall)),
+            "; ".join(x for x in ((share.detail if share else None), (shortfall.detail if shortfall else None)) if x),
+        ])
+        session_status.append(_status(share))
+    tables.append(ReportTable(
+        "sessions", "Session mix against the bands",
+        ["session", "share", "band", "status", "quota", "shortfall", "detail"], session_rows, session_status,
+    ))
+
+    events, symbols = data.metric("selected_events"), data.metric("selected_symbols")
+    cap, top20 = data.metric("max_events_per_symbol"), data.metric("top20_symbols_share")
+    conc = [
+        ("selected events", fmt_count(_value(events)), f"{cfg.get('min_events'):,} - {cfg.get('max_events'):,}",
+         events, events.detail if events else ""),
+        ("symbols", fmt_count(_value(symbols)), f">= {cfg.get('min_symbols'):,}", symbols, ""),
+        ("max events per symbol", fmt_count(_value(cap)), f"<= {cfg.get('max_per_symbol')}", cap, ""),
+        ("top-20 symbols' share", fmt_share(_value(top20)), f"< {fmt_share(cfg.get('top20_max_share'))}", top20, ""),
+    ]
+    tables.append(ReportTable(
+        "concentration", "Selection and concentration", ["figure", "value", "target", "status", "detail"],
+        [[name, value, target, _status(row), detail or ""] for name, value, target, row, detail in conc],
+        [_status(row) for *_, row, _ in conc],
+    ))
+
+    t = data.totals
+    storage90, days90 = data.metric("storage_gb_p90"), data.metric("download_days_p90")
+    calibrated = bool(t.get("calibrated"))
+    basis = (f"calibrated by a pilot of {t.get('pilot_windows')} windows ({t.get('calibrated_at')})" if calibrated
+             else "priors (seeds/estimate_priors.csv): run `tickwindows pilot` to calibrate")
+    tables.append(ReportTable(
+        "estimates", "Download estimates (Monte Carlo p50 / p90)", ["figure", "p50", "p90", "gate limit", "status"],
+        [
+            ["storage", fmt_gb(t.get("storage_gb_p50")), fmt_gb(t.get("storage_gb_p90")),
+             f"p90 < {fmt_gb(cfg.get('storage_p90_max_gb'))}", _status(storage90)],
+            ["download time", fmt_days(t.get("download_days_p50")), fmt_days(t.get("download_days_p90")),
+             f"p90 < {cfg.get('download_p90_max_days')} d", _status(days90)],
+            ["API requests", fmt_count(t.get("requests_p50")), fmt_count(t.get("requests_p90")), "", "info"],
+        ],
+        [_status(storage90), _status(days90), "info"],
+        note=f"basis: {basis}; {len(data.storage_draws)} draws",
+    ))
+
+    checks = data.gate.checks if data.gate else []
+    tables.append(ReportTable(
+        "checks", "Gate checks (latest gate_runs row)", ["check", "result", "failure"],
+        [[c.name, "GO" if c.passed else "NO-GO", c.message] for c in checks],
+        ["ok" if c.passed else "fail" for c in checks],
+        note="" if checks else "no gate verdict recorded yet: run `dbt build`",
+    ))
+    return tables
+
+
+# --- terminal ---------------------------------------------------------------------------------
+
+STATUS_STYLE = {"ok": "green", "fail": "bold red", "info": "", "": ""}
+
+
+def print_report(data: ReportData, console: Any) -> None:
+    """The report on a rich Console: a big coloured verdict, then every table."""
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    colour = "green" if data.current_go else "yellow" if data.gate and data.gate.go else "red"
+    headline = data.verdict if data.matches_now or data.gate is None else f"{data.verdict} (STALE)"
+    banner = Text(f"  {headline}  ", style=f"bold white on {colour}", justify="center")
+    console.print(Panel(banner, title=f"tickwindows report: {data.db_path}", border_style=colour, padding=(1, 4)))
+
+    for table in report_tables(data):
+        if table.key == "verdict":
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(style="bold")
+            grid.add_column()
+            for (label, value), status in zip(table.rows, table.statuses):
+                grid.add_row(label, Text(value, style=STATUS_STYLE.get(status, "")))
+            console.print(grid)
+            continue
+        rt = Table(title=table.title, title_justify="left", caption=table.note or None, caption_justify="left")
+        for col in table.columns:
+            rt.add_column(col, overflow="fold")
+        for row, status in zip(table.rows, table.statuses):
+            cells = [Text(c, style=STATUS_STYLE.get(status, "") if c in ("ok", "fail", "GO", "NO-GO") else "")
+                     for c in row]
+            rt.add_row(*cells)
+        console.print(rt)
