@@ -104,6 +104,7 @@ def test_juneteenth_is_observed_from_2022_only() -> None:
     assert not [d for d in rows if d.month == 6 and d.year < 2022]
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")  # pandas, inside the library
 def test_the_generator_reproduces_the_committed_seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("exchange_calendars", reason="optional extra `calendar` not installed")
     spec = importlib.util.spec_from_file_location("generate_calendar", GENERATOR)

@@ -178,7 +178,7 @@ def test_missing_inputs_and_unknown_profile_are_clear_errors(small_inputs: Path,
 def test_each_profile_has_its_own_config_hash(small_inputs: Path, tmp_path: Path) -> None:
     hashes = set()
     for profile in ("core", "relaxed", "smoke"):
-        db = tmp_path / f"{profile}.duckdb"
+        db = tmp_path / f"warehouse_{profile}.duckdb"
         run = run_dbt(["build", "--select", "+selection_config", "--indirect-selection", "cautious"], db, input_vars(small_inputs, profile), tmp_path)
         assert run.returncode == 0, run.output[-2000:]
         hashes.add(query(db, "select config_hash from selection_config")[0][0])

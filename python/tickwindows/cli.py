@@ -34,7 +34,7 @@ def cli() -> None:
               help="Writes OUT/events/part-NNN.parquet and OUT/daily/{SYMBOL}.parquet.")
 @click.option("--seed", type=int, default=42, show_default=True, help="Same seed and options: byte-identical files.")
 @click.option("--size", type=click.Choice(["small", "default"]), default="default", show_default=True,
-              help="Preset. default: 2,600 symbols, 3 years of daily bars ending 2025-10-31, 700,000 events; "
+              help="Preset. default: 2,200 symbols, 3 years of daily bars ending 2025-10-31, 700,000 events; "
                    "small: 80 symbols, 1 year, 6,000 events.")
 @click.option("--symbols", type=int, default=None, help="Override the preset's number of symbols.")
 @click.option("--events", type=int, default=None, help="Override the preset's number of event rows (edge rows included).")
