@@ -6,11 +6,20 @@
     {{ var('daily_bars_dir') | replace('\\', '/') }}/*.parquet
 {%- endmacro %}
 
-{#- {file: [lower-case column names]} for the files matching `glob` (Parquet metadata only). -#}
+{#- {file: {lower-case column name: type}} for the files matching `glob`, from the Parquet
+    metadata only (no data is read). Types: TIMESTAMP / TIMESTAMP WITH TIME ZONE / DATE from the
+    logical type, else the physical type (INT64, DOUBLE, BYTE_ARRAY, ...). -#}
 {% macro parquet_file_columns(glob, what, var_name) %}
     {% set sql %}
-        select file_name, list(lower(name) order by name) as cols
+        select
+            file_name,
+            string_agg(lower(name) || ':' || case
+                when coalesce(logical_type, '') like 'TimestampType(isAdjustedToUTC=1%' then 'TIMESTAMP WITH TIME ZONE'
+                when coalesce(logical_type, '') like 'TimestampType%' or coalesce(converted_type, '') like 'TIMESTAMP%' then 'TIMESTAMP'
+                when coalesce(converted_type, '') = 'DATE' then 'DATE'
+                else coalesce(type, 'GROUP') end, '|' order by name) as columns
         from parquet_schema('{{ glob }}')
+        where num_children is null or num_children = 0
         group by file_name order by file_name
     {% endset %}
     {% set files = {} %}
@@ -23,10 +32,26 @@
                 ~ "dbt build --vars '{" ~ var_name ~ ": ...}'") }}
         {% endif %}
         {% for row in run_query(sql).rows %}
-            {% do files.update({row[0]: row[1]}) %}
+            {% set cols = {} %}
+            {% for pair in row[1].split('|') %}
+                {% set name, type = pair.split(':', 1) %}
+                {% do cols.update({name: type}) %}
+            {% endfor %}
+            {% do files.update({row[0]: cols}) %}
         {% endfor %}
     {% endif %}
     {{ return(files) }}
+{% endmacro %}
+
+{#- {column: type} over all files: the union of the columns any file has (TIMESTAMP wins). -#}
+{% macro merged_column_types(files) %}
+    {% set types = {} %}
+    {% for cols in files.values() %}
+        {% for name, type in cols.items() %}
+            {% if name not in types or type.startswith('TIMESTAMP') %}{% do types.update({name: type}) %}{% endif %}
+        {% endfor %}
+    {% endfor %}
+    {{ return(types) }}
 {% endmacro %}
 
 {#- Raise a clear error naming the first file that lacks a required column (or every one of a set of alternatives). -#}
@@ -36,7 +61,7 @@
             {% if col not in cols %}
                 {{ exceptions.raise_compiler_error(
                     what ~ " file '" ~ file ~ "' has no column '" ~ col ~ "' (dbt var " ~ var_name
-                    ~ "; columns found: " ~ (cols | join(', ')) ~ "). See CONTRACT.md, Inputs.") }}
+                    ~ "; columns found: " ~ (cols.keys() | sort | join(', ')) ~ "). See CONTRACT.md, Inputs.") }}
             {% endif %}
         {% endfor %}
         {% for group in alternatives %}
@@ -45,7 +70,7 @@
             {% if found | length == 0 %}
                 {{ exceptions.raise_compiler_error(
                     what ~ " file '" ~ file ~ "' needs one of the columns " ~ (group | join(' / '))
-                    ~ " (dbt var " ~ var_name ~ "; columns found: " ~ (cols | join(', ')) ~ ").") }}
+                    ~ " (dbt var " ~ var_name ~ "; columns found: " ~ (cols.keys() | sort | join(', ')) ~ ").") }}
             {% endif %}
         {% endfor %}
     {% endfor %}
@@ -83,9 +108,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The date of an epoch-ms value in New York (Polygon daily aggregates stamp ET midnight). -#}
-{% macro epoch_ms_to_et_date(col) -%}
-    cast({{ utc_to_et('make_timestamp(cast(' ~ col ~ ' as bigint) * 1000)') }} as date)
+{#- The date of an epoch-ms daily-bar stamp. Polygon stamps ET midnight (04:00 or 05:00 UTC),
+    other providers UTC midnight: both fall on the bar's date in UTC, so no time zone is needed. -#}
+{% macro epoch_ms_to_bar_date(col) -%}
+    cast(make_timestamp(cast({{ col }} as bigint) * 1000) as date)
 {%- endmacro %}
 
 {#- The first present of `candidates` (alternative column names), cast; NULL when none is present. -#}

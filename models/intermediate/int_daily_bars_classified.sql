@@ -9,24 +9,38 @@ calendar as (
     select * from {{ ref('int_trading_calendar') }}
 ),
 
+-- Duplicate bars are rare: rank copies only within (symbol, date) keys that repeat.
+repeated as (
+    select symbol, bar_date from bars group by all having count(*) > 1
+),
+
+copies as (
+    select
+        bars.source_file,
+        bars.source_row,
+        row_number() over (
+            partition by bars.symbol, bars.bar_date
+            order by bars.volume_day desc nulls last, bars.close_day desc nulls last, bars.source_file, bars.source_row
+        ) as copy_number
+    from bars
+    semi join repeated using (symbol, bar_date)
+),
+
 ranked as (
     select
         bars.*,
         calendar.is_trading_day,
-        row_number() over (
-            partition by bars.symbol, bars.bar_date
-            order by bars.volume_day desc nulls last, bars.close_day desc nulls last, bars.source_file
-        ) as copy_number
+        coalesce(copies.copy_number, 1) as copy_number
     from bars
     left join calendar on calendar.calendar_date = bars.bar_date
+    left join copies
+        on copies.source_file = bars.source_file
+       and copies.source_row = bars.source_row
 )
 
 select
     symbol,
     bar_date,
-    open_day,
-    high_day,
-    low_day,
     close_day,
     volume_day,
     vwap_day,

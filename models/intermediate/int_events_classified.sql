@@ -13,12 +13,33 @@ metrics as (
     select * from {{ ref('daily_metrics') }}
 ),
 
-placed as (
+in_et as (
     select
         events.*,
-        {{ utc_to_et('events.event_ts_utc') }} as event_ts_et,
-        cast({{ utc_to_et('events.event_ts_utc') }} as date) as trading_date
+        {{ utc_to_et('events.event_ts_utc') }} as event_ts_et
     from events
+),
+
+placed as (
+    select *, cast(event_ts_et as date) as trading_date from in_et
+),
+
+-- Duplicates are rare: rank copies only within ids that occur more than once, instead of
+-- partitioning every row by event_id.
+repeated_ids as (
+    select event_id from placed group by event_id having count(*) > 1
+),
+
+copies as (
+    select
+        placed.source_file,
+        placed.source_row,
+        row_number() over (
+            partition by placed.event_id
+            order by placed.score desc nulls last, placed.source_file, placed.source_row
+        ) as copy_number
+    from placed
+    semi join repeated_ids using (event_id)
 ),
 
 sessioned as (
@@ -27,12 +48,12 @@ sessioned as (
         calendar.is_trading_day,
         calendar.close_et,
         case when calendar.is_trading_day then {{ session_of('placed.event_ts_et', 'calendar.close_et') }} end as session,
-        row_number() over (
-            partition by placed.event_id
-            order by placed.score desc nulls last, placed.source_file, placed.event_price, placed.event_volume
-        ) as copy_number
+        coalesce(copies.copy_number, 1) as copy_number
     from placed
     left join calendar on calendar.calendar_date = placed.trading_date
+    left join copies
+        on copies.source_file = placed.source_file
+       and copies.source_row = placed.source_row
 ),
 
 classified as (

@@ -1,3 +1,4 @@
+{{ config(materialized="table") }}
 {#- Eligible events (passes_all) with their microstructure windows, a global deterministic rank
     (score desc, then event_id), and overlap suppression: an event survives when no better-ranked
     event of the same symbol lies within window_before + window_after minutes of it. Survivors are

@@ -54,4 +54,3 @@ final as (
 )
 
 select * from final
-order by symbol, event_ts_utc, event_id

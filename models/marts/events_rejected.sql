@@ -21,4 +21,3 @@ final as (
 )
 
 select * from final
-order by reason, symbol, event_ts_utc, event_id

@@ -7,7 +7,7 @@ with config as (
 ),
 
 inputs as (
-    select count(*) as input_rows from {{ ref('stg_events') }}
+    select count(*) as input_rows from {{ ref('int_events_classified') }}
 ),
 
 rejected as (

@@ -1,18 +1,19 @@
 {#- Daily bars with the symbol taken from the file name and the contract's column variants folded:
-    `date` (DATE) or epoch-ms `timestamp` / `t` (Polygon aggregates: ET midnight of the day),
+    `date` (DATE) or epoch-ms `timestamp` / `t` (Polygon aggregates: ET midnight of the day, whose
+    UTC date is the bar's date too),
     `vwap` or `vw`, `transactions` or `n`. -#}
 {%- set glob = daily_bars_glob() -%}
 {%- set files = parquet_file_columns(glob, 'daily bars', 'daily_bars_dir') -%}
 {%- do require_columns(files, ['close', 'volume'], [['date', 'timestamp', 't']], 'Daily bars', 'daily_bars_dir') -%}
-{%- set types = union_column_types(glob) -%}
+{%- set types = merged_column_types(files) -%}
 
 {%- set date_parts = [] -%}
 {%- if 'date' in types %}{% do date_parts.append('try_cast("date" as date)') %}{% endif -%}
 {%- for col in ['timestamp', 't'] if col in types -%}
     {%- if types[col].startswith('TIMESTAMP') -%}
-        {%- do date_parts.append('cast(' ~ utc_to_et('cast("' ~ col ~ '" as timestamp)') ~ ' as date)') -%}
+        {%- do date_parts.append('cast("' ~ col ~ '" as date)') -%}
     {%- else -%}
-        {%- do date_parts.append(epoch_ms_to_et_date('"' ~ col ~ '"')) -%}
+        {%- do date_parts.append(epoch_ms_to_bar_date('"' ~ col ~ '"')) -%}
     {%- endif -%}
 {%- endfor -%}
 
@@ -21,7 +22,7 @@ with source as (
 )
 
 select
-    upper(regexp_extract(replace(filename, '\', '/'), '([^/]+)\.parquet$', 1)) as symbol,
+    upper(parse_filename(filename, true)) as symbol,
     coalesce({{ date_parts | join(', ') }}) as bar_date,
     {{ first_present(types, ['open']) }} as open_day,
     {{ first_present(types, ['high']) }} as high_day,
@@ -30,5 +31,6 @@ select
     try_cast("volume" as double) as volume_day,
     {{ first_present(types, ['vwap', 'vw']) }} as vwap_day,
     {{ first_present(types, ['transactions', 'n']) }} as transactions_day,
-    filename as source_file
+    filename as source_file,
+    file_row_number as source_row
 from source

@@ -18,7 +18,8 @@ typed as (
         {% if 'price' in types %}try_cast(price as double){% else %}cast(null as double){% endif %} as event_price,
         {% if 'volume' in types %}try_cast(volume as double){% else %}cast(null as double){% endif %} as event_volume,
         {% if 'session' in types %}cast(session as varchar){% else %}cast(null as varchar){% endif %} as legacy_session,
-        filename as source_file
+        filename as source_file,
+        file_row_number as source_row
     from source
 )
 
