@@ -12,12 +12,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 DEMO_DB ?= warehouse/tickwindows.duckdb
 EMULATOR_PORT ?= 8765
 
-.PHONY: setup test demo bench clean help
+.PHONY: setup test demo bench bench-download clean help
 
 help:
 	@echo "make demo   - demo inputs, dbt build + gate, emulator, pilot download, report"
 	@echo "make test   - pytest + dbt build on a small deterministic fixture"
 	@echo "make bench  - dbt build wall time, per-model times and peak RSS (demo and 10M events)"
+	@echo "make bench-download - downloader rows/s, pages/s, peak RSS, rate-limit share vs the emulator"
 	@echo "make setup  - create .venv and install (idempotent)"
 
 setup: $(VENV)/.installed
@@ -44,6 +45,9 @@ demo: setup
 
 bench: setup
 	$(BIN)/python bench/bench_dbt.py
+
+bench-download: setup
+	$(BIN)/python bench/bench_download.py
 
 clean:
 	rm -rf target logs warehouse .cache

@@ -1,64 +1,12 @@
 {{ config(materialized='view') }}
-{#- Every downloaded trade, read in place from {ticks_dir}/trades/symbol=S/date=D/{event_id}.parquet.
-    The view is bound to the files present when it was built: until the first download it is an
-    empty relation with the same columns (rebuild it after downloading: dbt run -s downloads). -#}
-{%- set pattern = var('ticks_dir') ~ '/trades/**/*.parquet' -%}
-{%- set has_files = false -%}
-{%- if execute -%}
-    {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}
-    {%- set has_files = found.rows[0][0] > 0 -%}
-{%- endif %}
-
-{% if has_files -%}
-with files as (
-    select *
-    from read_parquet(
-        '{{ pattern }}',
-        hive_partitioning = true,
-        hive_types = {'symbol': 'varchar', 'date': 'date'},
-        filename = true
-    )
-),
-
-final as (
-    select
-        regexp_extract(filename, '([0-9a-f]+)\.parquet$', 1) as event_id,
-        symbol,
-        "date" as trading_date,
-        sip_timestamp,
-        participant_timestamp,
-        trf_timestamp,
-        sequence_number,
-        id as trade_id,
-        price,
-        size,
-        exchange,
-        tape,
-        conditions,
-        correction,
-        trf_id
-    from files
-)
-{%- else -%}
-with final as (
-    select
-        cast(null as varchar) as event_id,
-        cast(null as varchar) as symbol,
-        cast(null as date) as trading_date,
-        cast(null as timestamptz) as sip_timestamp,
-        cast(null as timestamptz) as participant_timestamp,
-        cast(null as timestamptz) as trf_timestamp,
-        cast(null as bigint) as sequence_number,
-        cast(null as varchar) as trade_id,
-        cast(null as double) as price,
-        cast(null as double) as size,
-        cast(null as integer) as exchange,
-        cast(null as integer) as tape,
-        cast(null as integer[]) as conditions,
-        cast(null as integer) as correction,
-        cast(null as integer) as trf_id
-    where false
-)
-{%- endif %}
-
-select * from final
+{#- Every downloaded trade, read in place from {ticks_dir}/trades/symbol=S/date=D/{event_id}.parquet. -#}
+{{ tick_files_relation('trades', [
+    ('id', 'trade_id', 'varchar'),
+    ('price', 'price', 'double'),
+    ('size', 'size', 'double'),
+    ('exchange', 'exchange', 'integer'),
+    ('tape', 'tape', 'integer'),
+    ('conditions', 'conditions', 'integer[]'),
+    ('correction', 'correction', 'integer'),
+    ('trf_id', 'trf_id', 'integer'),
+]) }}

@@ -1,0 +1,53 @@
+{#- A relation over the downloaded tick files of one kind ({ticks_dir}/{kind}/symbol=S/date=D/{event_id}.parquet),
+    with event_id, symbol and trading_date from the paths and `columns` = [(source column, name, type), ...].
+    The relation is bound to the files present when it is built: until the first download it is an
+    empty relation with the same columns (rebuild after downloading: dbt run -s downloads). -#}
+{% macro tick_files_relation(kind, columns) %}
+{%- set pattern = var('ticks_dir') ~ '/' ~ kind ~ '/**/*.parquet' -%}
+{%- set has_files = false -%}
+{%- if execute -%}
+    {%- set has_files = run_query("select count(*) from glob('" ~ pattern ~ "')").rows[0][0] > 0 -%}
+{%- endif %}
+{%- set common = [('event_id', 'varchar'), ('symbol', 'varchar'), ('trading_date', 'date'),
+                  ('sip_timestamp', 'timestamptz'), ('participant_timestamp', 'timestamptz'),
+                  ('trf_timestamp', 'timestamptz'), ('sequence_number', 'bigint')] -%}
+{% if has_files -%}
+with files as (
+    select *
+    from read_parquet(
+        '{{ pattern }}',
+        hive_partitioning = true,
+        hive_types = {'symbol': 'varchar', 'date': 'date'},
+        filename = true
+    )
+),
+
+final as (
+    select
+        regexp_extract(filename, '([0-9a-f]+)\.parquet$', 1) as event_id,
+        symbol,
+        "date" as trading_date,
+        sip_timestamp,
+        participant_timestamp,
+        trf_timestamp,
+        sequence_number,
+        {%- for source, name, type in columns %}
+        {{ source }} as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from files
+)
+{%- else -%}
+with final as (
+    select
+        {%- for name, type in common %}
+        cast(null as {{ type }}) as {{ name }},
+        {%- endfor %}
+        {%- for source, name, type in columns %}
+        cast(null as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    where false
+)
+{%- endif %}
+
+select * from final
+{% endmacro %}
