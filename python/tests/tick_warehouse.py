@@ -1,6 +1,6 @@
 """A hand-built warehouse for the downloader's tests: the relations dbt would create, no dbt run.
 
-manifest_fingerprint is created with the exact SQL of models/marts/manifest_fingerprint.sql, so
+manifest_fingerprint is created from the SQL of models/marts/manifest_fingerprint.sql itself, so
 the gate check is exercised against the real checksum formula.
 """
 
@@ -13,16 +13,15 @@ from pathlib import Path
 
 import duckdb
 
-FINGERPRINT_SQL = """
-create or replace view main.manifest_fingerprint as
-select
-    count(*) as manifest_rows,
-    md5(coalesce(string_agg(
-        concat_ws('|', event_id, symbol, session, epoch_ns(window_start_utc), epoch_ns(window_end_utc),
-                  config_hash, enrichment_version),
-        chr(10) order by event_id), '')) as manifest_checksum
-from main.manifest_core
-"""
+REPO = Path(__file__).resolve().parents[2]
+
+
+def fingerprint_view_sql() -> str:
+    """models/marts/manifest_fingerprint.sql itself, with its ref() and Jinja resolved by hand."""
+    model = (REPO / "models" / "marts" / "manifest_fingerprint.sql").read_text()
+    body = model[model.index("\nselect") + 1:]
+    return "create or replace view main.manifest_fingerprint as\n" + body.replace(
+        "{{ ref('manifest_core') }}", "main.manifest_core")
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def build_warehouse(db: Path, events: list[Ev], *, gate: str | None = "go") -> N
             )
             con.execute("insert into main.events_enriched values (?, ?, ?, ?, ?)",
                         [ev.event_id, ev.symbol, ev.session, ev.adv20, ev.adv20])
-        con.execute(FINGERPRINT_SQL)
+        con.execute(fingerprint_view_sql())
         if gate is not None:
             record_gate(con, go=(gate == "go"))
     finally:
