@@ -92,7 +92,7 @@ def test_rebuild_gives_the_identical_manifest(small_inputs: Path, clean_build: P
     assert query(db, "select config_hash from selection_config") == query(clean_build, "select config_hash from selection_config")
 
 
-@pytest.mark.parametrize("fmt", ["ns", "ms", "timestamptz"])
+@pytest.mark.parametrize("fmt", ["ns", "us", "ms", "timestamptz"])
 def test_timestamp_storage_formats_give_the_same_events(fmt: str, clean_build: Path, tmp_path: Path) -> None:
     inputs = generate_inputs(tmp_path / "data", "--timestamp-format", fmt)
     db = tmp_path / "w.duckdb"
