@@ -31,73 +31,21 @@ fill_pool as (
 ),
 
 -- AH first: up to its quota (less what stage one already gave it).
-ah_allowed as (
-    select fill_pool.*
-    from fill_pool, quotas
-    where fill_pool.session = 'AH'
-    qualify row_number() over (partition by fill_pool.symbol order by fill_pool.selection_rank)
-                <= quotas.max_per_symbol - 1
-),
-
-fill_ah as (
-    select ah_allowed.*, 'fill' as selection_stage
-    from ah_allowed, quotas
-    qualify row_number() over (order by ah_allowed.selection_rank)
-                <= greatest(quotas.quota_ah - quotas.stage_one_ah, 0)
-),
+{{ fill_pass('ah', [], 'quotas.quota_ah - quotas.stage_one_ah') }},
 
 ah_shortfall as (
     select greatest(quotas.quota_ah - quotas.stage_one_ah - (select count(*) from fill_ah), 0) as events
     from quotas
 ),
 
-used_after_ah as (
-    select symbol, count(*) as used from fill_ah group by symbol
-),
-
 -- PM next: its quota plus the AH shortfall, never above PM's band maximum.
-pm_allowed as (
-    select fill_pool.*
-    from fill_pool
-    cross join quotas
-    left join used_after_ah using (symbol)
-    where fill_pool.session = 'PM'
-    qualify row_number() over (partition by fill_pool.symbol order by fill_pool.selection_rank)
-                <= quotas.max_per_symbol - 1 - coalesce(used_after_ah.used, 0)
-),
-
-fill_pm as (
-    select pm_allowed.*, 'fill' as selection_stage
-    from pm_allowed, quotas, ah_shortfall
-    qualify row_number() over (order by pm_allowed.selection_rank)
-                <= greatest(least(quotas.quota_pm + ah_shortfall.events, quotas.ceiling_pm) - quotas.stage_one_pm, 0)
-),
-
-used_after_pm as (
-    select symbol, count(*) as used
-    from (select symbol from fill_ah union all select symbol from fill_pm)
-    group by symbol
-),
+{{ fill_pass('pm', ['fill_ah'],
+    'least(quotas.quota_pm + (select events from ah_shortfall), quotas.ceiling_pm) - quotas.stage_one_pm') }},
 
 -- RTH last: whatever is left of the effective target.
-rth_allowed as (
-    select fill_pool.*
-    from fill_pool
-    cross join quotas
-    left join used_after_pm using (symbol)
-    where fill_pool.session = 'RTH'
-    qualify row_number() over (partition by fill_pool.symbol order by fill_pool.selection_rank)
-                <= quotas.max_per_symbol - 1 - coalesce(used_after_pm.used, 0)
-),
-
-fill_rth as (
-    select rth_allowed.*, 'fill' as selection_stage
-    from rth_allowed, quotas
-    qualify row_number() over (order by rth_allowed.selection_rank)
-                <= greatest(
-                    quotas.target_effective - quotas.symbols_with_candidates
-                    - (select count(*) from fill_ah) - (select count(*) from fill_pm), 0)
-),
+{{ fill_pass('rth', ['fill_ah', 'fill_pm'],
+    'quotas.target_effective - quotas.symbols_with_candidates
+     - (select count(*) from fill_ah) - (select count(*) from fill_pm)') }},
 
 selected as (
     select * from stage_one
