@@ -12,13 +12,14 @@ export PYTHONDONTWRITEBYTECODE := 1
 DEMO_DB ?= warehouse/tickwindows.duckdb
 EMULATOR_PORT ?= 8765
 
-.PHONY: setup test demo bench bench-download clean help
+.PHONY: setup test demo bench bench-download docs clean help
 
 help:
 	@echo "make demo   - demo inputs, dbt build + gate, emulator, pilot download, report"
 	@echo "make test   - pytest + dbt build on a small deterministic fixture"
 	@echo "make bench  - dbt build wall time, per-model times and peak RSS (demo and 10M events)"
 	@echo "make bench-download - downloader rows/s, pages/s, peak RSS, rate-limit share vs the emulator"
+	@echo "make docs   - dbt docs (static, offline) on the small fixture: target/static_index.html"
 	@echo "make setup  - create .venv and install (idempotent)"
 
 setup: $(VENV)/.installed
@@ -39,6 +40,13 @@ test: setup
 	rm -f $(FIXTURE)/warehouse.duckdb
 	TICKWINDOWS_DB=$(FIXTURE)/warehouse.duckdb $(BIN)/dbt build --vars $(FIXTURE_VARS)
 	$(BIN)/python -m pytest -q
+
+# The dbt docs site as one self-contained HTML file (no server needed), built on the small fixture.
+docs: setup
+	test -d $(FIXTURE)/data/events || $(BIN)/tickwindows demo-data --size small --out $(FIXTURE)/data --force
+	test -f $(FIXTURE)/warehouse.duckdb || TICKWINDOWS_DB=$(FIXTURE)/warehouse.duckdb $(BIN)/dbt build --vars $(FIXTURE_VARS) || true
+	TICKWINDOWS_DB=$(FIXTURE)/warehouse.duckdb $(BIN)/dbt docs generate --static --vars $(FIXTURE_VARS)
+	@echo "docs: open $(CURDIR)/target/static_index.html"
 
 demo: setup
 	bash scripts/demo.sh

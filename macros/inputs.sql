@@ -61,7 +61,7 @@
             {% if col not in cols %}
                 {{ exceptions.raise_compiler_error(
                     what ~ " file '" ~ file ~ "' has no column '" ~ col ~ "' (dbt var " ~ var_name
-                    ~ "; columns found: " ~ (cols.keys() | sort | join(', ')) ~ "). See CONTRACT.md, Inputs.") }}
+                    ~ "; columns found: " ~ (cols.keys() | sort | join(', ')) ~ "). See docs/CONTRACT.md, Inputs.") }}
             {% endif %}
         {% endfor %}
         {% for group in alternatives %}

@@ -1,7 +1,9 @@
 {#- on-run-end: append the verdict of this invocation's gate tests (tag `gate`) to main.gate_runs.
     GO needs every gate test of the project to have run and passed; a partial selection, an error
     or a skip is NO-GO. Failing checks are named, with the first lines of their `failure` column
-    (the figures), and printed. Invocations that ran no gate test record nothing. -#}
+    (the figures), and printed. Invocations that ran no gate test record nothing.
+    The recorded verdict is also the only source of the ok / fail `status` of the manifest_summary
+    rows that name a gate check: they are set from it here, so the summary never judges on its own. -#}
 {% macro record_gate_run(results) %}
     {% if not execute %}{{ return('') }}{% endif %}
 
@@ -38,6 +40,7 @@
     {#- Hooks cannot ref(): look the relations up, they may be missing after an error. -#}
     {% set config_rel = adapter.get_relation(database=target.database, schema='main', identifier='selection_config') %}
     {% set fingerprint_rel = adapter.get_relation(database=target.database, schema='main', identifier='manifest_fingerprint') %}
+    {% set summary_rel = adapter.get_relation(database=target.database, schema='main', identifier='manifest_summary') %}
     {% set cfg = {'profile': var('profile'), 'config_hash': none, 'enrichment_version': var('enrichment_version')} %}
     {% set fp = {'rows': none, 'checksum': none} %}
     {% if config_rel %}
@@ -90,6 +93,17 @@
         {{ sql_literal(messages | join('\n')) }},
         {{ 'true' if go else 'false' }}
     );
+    {% if summary_rel %}
+    {% set failed_sql = [] %}{% for n in failed %}{% do failed_sql.append(sql_literal(n)) %}{% endfor %}
+    {% set passed_sql = [] %}{% for n in evaluated if n not in failed %}{% do passed_sql.append(sql_literal(n)) %}{% endfor %}
+    update {{ summary_rel }}
+    set status = case
+        when gate_check in ({{ (failed_sql | join(', ')) or 'null' }}) then 'fail'
+        when gate_check in ({{ (passed_sql | join(', ')) or 'null' }}) then 'ok'
+        else 'pending'
+    end
+    where gate_check is not null;
+    {% endif %}
 {% endmacro %}
 
 {#- A value as a SQL literal: NULL, or a single-quoted string with quotes doubled. -#}

@@ -1,9 +1,10 @@
-{#- A relation over the downloaded tick files of one kind ({ticks_dir}/{kind}/symbol=S/date=D/{event_id}.parquet),
+{#- A relation over the downloaded tick files of one kind ({ticks_dir}/{kind}/symbol=S/date=D/{event_id}.parquet,
+    the source `ticks`.<kind>),
     with event_id, symbol and trading_date from the paths and `columns` = [(source column, name, type), ...].
     The relation is bound to the files present when it is built: until the first download it is an
-    empty relation with the same columns (rebuild after downloading: dbt run -s downloads). -#}
+    empty relation with the same columns (rebuild after downloading: dbt build -s +window_stats). -#}
 {% macro tick_files_relation(kind, columns) %}
-{%- set pattern = var('ticks_dir') ~ '/' ~ kind ~ '/**/*.parquet' -%}
+{%- set pattern = tick_files_glob(kind) -%}
 {%- set has_files = false -%}
 {%- if execute -%}
     {%- set has_files = run_query("select count(*) from glob('" ~ pattern ~ "')").rows[0][0] > 0 -%}
@@ -13,20 +14,14 @@
                   ('trf_timestamp', 'timestamptz'), ('sequence_number', 'bigint')] -%}
 {% if has_files -%}
 with files as (
-    select *
-    from read_parquet(
-        '{{ pattern }}',
-        hive_partitioning = true,
-        hive_types = {'symbol': 'varchar', 'date': 'date'},
-        filename = true
-    )
+    select * from {{ source('ticks', kind) }}
 ),
 
 final as (
     select
         regexp_extract(filename, '([0-9a-f]+)\.parquet$', 1) as event_id,
         symbol,
-        "date" as trading_date,
+        cast("date" as date) as trading_date,
         sip_timestamp,
         participant_timestamp,
         trf_timestamp,
@@ -51,3 +46,8 @@ with final as (
 
 select * from final
 {% endmacro %}
+
+{#- The glob of the tick files of one kind: the same files the source `ticks`.<kind> reads. -#}
+{% macro tick_files_glob(kind) -%}
+    {{ var('ticks_dir') }}/{{ kind }}/**/*.parquet
+{%- endmacro %}

@@ -48,7 +48,7 @@ def test_manifest_satisfies_the_selection_rules(clean_build: Path) -> None:
     missing = query(clean_build, """
         select count(*) from (
             select symbol, arg_min(event_id, selection_rank) as best
-            from int_selection_candidates where survives_overlap group by symbol) b
+            from int_selection_candidates_ranked where survives_overlap group by symbol) b
         left join manifest_core m on m.event_id = b.best
         where m.event_id is null or m.selection_stage <> 'one' or m.symbol_rank <> 1""")[0][0]
     assert missing == 0
@@ -65,7 +65,7 @@ def test_windows_never_overlap_within_a_symbol(clean_build: Path) -> None:
 
 
 def test_every_input_row_is_accounted_for(clean_build: Path) -> None:
-    inputs = query(clean_build, "select count(*) from stg_events")[0][0]
+    inputs = query(clean_build, "select count(*) from stg_fase25__events")[0][0]
     enriched = query(clean_build, "select count(*) from events_enriched")[0][0]
     rejected = dict(query(clean_build, "select reason, count(*) from events_rejected group by 1"))
     assert enriched + sum(rejected.values()) == inputs
@@ -151,7 +151,7 @@ def test_a_daily_file_without_close_is_named(small_inputs: Path, tmp_path: Path)
     bad = sorted((inputs / "daily").glob("*.parquet"))[0]
     table = pq.read_table(bad)
     pq.write_table(table.drop_columns(["close"]), bad)
-    run = run_dbt(["run", "--select", "stg_daily_bars"], tmp_path / "w.duckdb", input_vars(inputs), tmp_path)
+    run = run_dbt(["run", "--select", "stg_fase25__daily_bars"], tmp_path / "w.duckdb", input_vars(inputs), tmp_path)
     assert run.returncode != 0
     assert bad.name in run.output and "'close'" in run.output
 
@@ -161,13 +161,13 @@ def test_an_events_file_without_score_is_named(small_inputs: Path, tmp_path: Pat
     shutil.copytree(small_inputs, inputs)
     bad = sorted((inputs / "events").glob("*.parquet"))[-1]
     pq.write_table(pq.read_table(bad).drop_columns(["score"]), bad)
-    run = run_dbt(["run", "--select", "stg_events"], tmp_path / "w.duckdb", input_vars(inputs), tmp_path)
+    run = run_dbt(["run", "--select", "stg_fase25__events"], tmp_path / "w.duckdb", input_vars(inputs), tmp_path)
     assert run.returncode != 0
     assert bad.name in run.output and "'score'" in run.output
 
 
 def test_missing_inputs_and_unknown_profile_are_clear_errors(small_inputs: Path, tmp_path: Path) -> None:
-    run = run_dbt(["run", "--select", "stg_events"], tmp_path / "w.duckdb",
+    run = run_dbt(["run", "--select", "stg_fase25__events"], tmp_path / "w.duckdb",
                   input_vars(tmp_path / "nowhere"), tmp_path)
     assert run.returncode != 0 and "No events files match" in run.output
     run = run_dbt(["build", "--select", "+selection_config", "--indirect-selection", "cautious"], tmp_path / "w.duckdb",

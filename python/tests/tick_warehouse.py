@@ -1,6 +1,6 @@
 """A hand-built warehouse for the downloader's tests: the relations dbt would create, no dbt run.
 
-manifest_fingerprint is created from the SQL of models/marts/manifest_fingerprint.sql itself, so
+manifest_fingerprint is created from the SQL of models/marts/manifest/manifest_fingerprint.sql itself, so
 the gate check is exercised against the real checksum formula.
 """
 
@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def fingerprint_view_sql() -> str:
-    """models/marts/manifest_fingerprint.sql itself, with its ref() and Jinja resolved by hand."""
-    model = (REPO / "models" / "marts" / "manifest_fingerprint.sql").read_text()
+    """models/marts/manifest/manifest_fingerprint.sql itself, with its ref() and Jinja resolved by hand."""
+    model = (REPO / "models" / "marts" / "manifest" / "manifest_fingerprint.sql").read_text()
     body = model[model.index("\nselect") + 1:]
     return "create or replace view main.manifest_fingerprint as\n" + body.replace(
         "{{ ref('manifest_core') }}", "main.manifest_core")

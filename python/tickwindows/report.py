@@ -29,7 +29,8 @@ class SummaryRow:
     metric: str
     value: float | None
     target: str | None
-    status: str
+    status: str  # info; or, for a row a gate check judges, the gate's ok / fail (pending before any verdict)
+    gate_check: str | None
     detail: str | None
 
 
@@ -333,7 +334,7 @@ def report_tables(data: ReportData) -> list[ReportTable]:
 
 # --- terminal ---------------------------------------------------------------------------------
 
-STATUS_STYLE = {"ok": "green", "fail": "bold red", "info": "", "": ""}
+STATUS_STYLE = {"ok": "green", "fail": "bold red", "pending": "yellow", "info": "", "": ""}
 
 
 def print_report(data: ReportData, console: Any) -> None:

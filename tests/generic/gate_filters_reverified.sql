@@ -6,7 +6,7 @@
 {{ gate_after_marts() }}
 with manifest as (select * from {{ model }}),
 enriched as (select * from {{ enriched }}),
-calendar as (select * from {{ ref('int_trading_calendar') }}),
+calendar as (select * from {{ ref('int_trading_days_expanded') }}),
 config as (select * from {{ gate_config() }}),
 checked as (
     select

@@ -3,7 +3,7 @@
 {% test gate_windows_valid(model) %}
 {{ gate_after_marts() }}
 with manifest as (select * from {{ model }}),
-calendar as (select * from {{ ref('int_trading_calendar') }}),
+calendar as (select * from {{ ref('int_trading_days_expanded') }}),
 bounded as (
     select
         manifest.*,

@@ -1,0 +1,67 @@
+{{ config(materialized="table") }}
+{#- Eligible events (passes_all) with their microstructure windows, a global deterministic rank
+    (score desc, then event_id), and overlap suppression: an event survives when no better-ranked
+    event of the same symbol lies within window_before + window_after minutes of it. Survivors are
+    therefore pairwise non-overlapping, and the choice is one window pass, not an iteration. -#}
+with eligible as (
+    select * from {{ ref('int_events_filtered') }}
+    where passes_all
+),
+
+config as (
+    select * from {{ ref('int_selection_config_resolved') }}
+),
+
+windowed as (
+    select
+        eligible.event_id,
+        eligible.symbol,
+        eligible.session,
+        eligible.event_ts_utc,
+        eligible.event_ts_et,
+        eligible.trading_date,
+        eligible.event_type,
+        eligible.score,
+        greatest(
+            eligible.event_ts_et - to_minutes(cast(config.window_before_min as bigint)),
+            {{ extended_day_start_et('eligible.trading_date') }}
+        ) as window_start_et,
+        least(
+            eligible.event_ts_et + to_minutes(cast(config.window_after_min as bigint)),
+            {{ extended_day_end_et('eligible.trading_date', 'eligible.close_et') }}
+        ) as window_end_et,
+        cast(config.window_before_min + config.window_after_min as double) as overlap_minutes,
+        row_number() over (order by eligible.score desc, eligible.event_id) as selection_rank
+    from eligible
+    cross join config
+),
+
+suppressed as (
+    select
+        *,
+        -- Time in units of the overlap distance makes the frame a constant: events exactly one
+        -- distance apart only touch (half-open windows), so the frame stops just short of +-1.
+        min(selection_rank) over (
+            partition by symbol
+            order by epoch(event_ts_utc) / (60.0 * overlap_minutes)
+            range between 0.9999999 preceding and 0.9999999 following
+        ) as best_rank_nearby
+    from windowed
+)
+
+select
+    event_id,
+    symbol,
+    session,
+    event_ts_utc,
+    event_ts_et,
+    trading_date,
+    event_type,
+    score,
+    window_start_et,
+    window_end_et,
+    {{ et_to_utc('window_start_et') }} as window_start_utc,
+    {{ et_to_utc('window_end_et') }} as window_end_utc,
+    selection_rank,
+    selection_rank = best_rank_nearby as survives_overlap
+from suppressed

@@ -1,0 +1,23 @@
+{#- Published: one row per symbol and trading day with left-closed 20-row baselines (logic: int_daily_metrics_rolling). -#}
+with source_model as (
+    select * from {{ ref('int_daily_metrics_rolling') }}
+),
+
+final as (
+    select
+        symbol,
+        trading_date,
+        close_day,
+        volume_day,
+        vwap_day,
+        transactions_day,
+        dollar_volume_day,
+        adv20_volume,
+        adv20_dollar,
+        history_days,
+        rvol_day
+    from source_model
+)
+
+select * from final
+order by symbol, trading_date
