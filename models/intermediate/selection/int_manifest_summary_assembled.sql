@@ -8,6 +8,22 @@ with config as (
     select * from {{ ref('int_selection_config_resolved') }}
 ),
 
+coverage as (
+    select * from {{ ref('int_selection_coverage_measured') }}
+),
+
+pins as (
+    select * from {{ ref('int_manifest_pins_current') }}
+),
+
+pinned as (
+    select
+        (select count(*) from pins) as events,
+        (select count(*) from pins where not still_eligible) as not_eligible,
+        coalesce((select string_agg('batch ' || batch || ': ' || events, ', ' order by batch)
+                  from (select batch, count(*) as events from pins group by batch)), 'none') as per_batch
+),
+
 inputs as (
     select count(*) as input_rows from {{ ref('int_events_classified') }}
 ),
@@ -83,12 +99,17 @@ rows_ as (
     union all select 9, 'funnel', 'failing_f5_history', fail_f5, null, 'info', null, 'history_days < ' || config.min_history_days from enriched, config
     union all select 10, 'funnel', 'eligible_events', eligible, null, 'info', null, 'passes_all' from enriched
     union all select 11, 'funnel', 'non_overlapping_candidates', events, null, 'info', null, 'eligible after per-symbol window overlap suppression' from survivors
-    union all select 12, 'selection', 'selected_events', events, config.min_events || '-' || config.max_events,
+    union all select 12, 'selection', 'selected_events', events, coverage.min_events_scaled || '-' || coverage.max_events_scaled,
         'pending', 'gate_01_selected_events',
         'stage one ' || stage_one || ' + fill ' || stage_fill || ' (effective target ' || quotas.target_effective || ')'
-        from selection, config, quotas
-    union all select 13, 'selection', 'selected_symbols', symbols, '>= ' || config.min_symbols,
-        'pending', 'gate_02_distinct_symbols', null from selection, config
+        || case when coverage.coverage < 1 then '; profile band ' || config.min_events || '-' || config.max_events
+                || ' scaled by coverage ' || round(coverage.coverage, 4) else '' end
+        from selection, config, quotas, coverage
+    union all select 13, 'selection', 'selected_symbols', symbols, '>= ' || coverage.min_symbols_scaled,
+        'pending', 'gate_02_distinct_symbols',
+        case when coverage.coverage < 1 then 'profile minimum ' || config.min_symbols || ' scaled by coverage '
+             || round(coverage.coverage, 4) end
+        from selection, config, coverage
     union all select 14, 'selection', 'max_events_per_symbol', selection.max_per_symbol, '<= ' || config.max_per_symbol,
         'pending', 'gate_06_events_per_symbol', null from selection, config
     union all select 15, 'selection', 'top20_symbols_share', top20_share, '< ' || config.top20_max_share,
@@ -115,6 +136,18 @@ rows_ as (
     union all select 27, 'estimates', 'download_days_p50', download_days_p50, null, 'info', null, round(requests_p50) || ' requests' from estimates
     union all select 28, 'estimates', 'download_days_p90', download_days_p90, '< ' || config.download_p90_max_days,
         'pending', 'gate_13_download_time_p90', round(requests_p90) || ' requests' from estimates, config
+    union all select 30, 'batches', 'coverage', coverage.coverage, null, 'info', null,
+        case when coverage.universe_symbols is null then 'dbt var universe_symbols not set: the inputs are the whole universe'
+             else coverage.symbols_usable || ' symbols with usable events of a final universe of ' || coverage.universe_symbols
+                  || '; count bands scaled to ' || coverage.min_events_scaled || '-' || coverage.max_events_scaled
+                  || ' events, >= ' || coverage.min_symbols_scaled || ' symbols, target ' || coverage.target_events_scaled end
+        from coverage
+    union all select 31, 'batches', 'pinned_events', pinned.events, null, 'info', null,
+        'released and kept as released (' || pinned.per_batch || ')' from pinned
+    union all select 32, 'batches', 'pinned_not_eligible', pinned.not_eligible, null, 'info', null,
+        'pinned events that no longer qualify (kept, flagged still_eligible = false in manifest_core)' from pinned
+    union all select 33, 'batches', 'new_picks', selection.events - pinned.events, null, 'info', null,
+        'not released yet: the next release pins them' from selection, pinned
     union all select 29, 'estimates', 'estimates_calibrated', case when calibrated then 1 else 0 end, null, 'info', null,
         case when calibrated then 'pilot: ' || pilot_windows || ' windows measured at ' || calibrated_at
              else 'priors (seeds/estimate_priors.csv): run tickwindows pilot to calibrate' end

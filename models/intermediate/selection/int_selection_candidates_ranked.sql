@@ -2,9 +2,16 @@
 {#- Eligible events (passes_all) with their microstructure windows, a global deterministic rank
     (score desc, then event_id), and overlap suppression: an event survives when no better-ranked
     event of the same symbol lies within window_before + window_after minutes of it. Survivors are
-    therefore pairwise non-overlapping, and the choice is one window pass, not an iteration. -#}
-with eligible as (
+    therefore pairwise non-overlapping, and the choice is one window pass, not an iteration.
+    Pinned events (released batches) are not candidates, and an event whose window overlaps a pinned
+    window of its symbol is blocked: it neither survives nor suppresses others. -#}
+with pins as (
+    select event_id, symbol, window_start_utc, window_end_utc from {{ ref('int_manifest_pins_current') }}
+),
+
+eligible as (
     select * from {{ ref('int_events_filtered') }}
+    anti join pins using (event_id)
     where passes_all
 ),
 
@@ -36,17 +43,37 @@ windowed as (
     cross join config
 ),
 
+in_utc as (
+    select
+        *,
+        {{ et_to_utc('window_start_et') }} as window_start_utc,
+        {{ et_to_utc('window_end_et') }} as window_end_utc
+    from windowed
+),
+
+blocked as (
+    select
+        in_utc.*,
+        exists (
+            select 1 from pins
+            where pins.symbol = in_utc.symbol
+              and pins.window_start_utc < in_utc.window_end_utc
+              and in_utc.window_start_utc < pins.window_end_utc
+        ) as blocked_by_pin
+    from in_utc
+),
+
 suppressed as (
     select
         *,
         -- Time in units of the overlap distance makes the frame a constant: events exactly one
         -- distance apart only touch (half-open windows), so the frame stops just short of +-1.
-        min(selection_rank) over (
+        min(case when not blocked_by_pin then selection_rank end) over (
             partition by symbol
             order by epoch(event_ts_utc) / (60.0 * overlap_minutes)
             range between 0.9999999 preceding and 0.9999999 following
         ) as best_rank_nearby
-    from windowed
+    from blocked
 )
 
 select
@@ -60,8 +87,9 @@ select
     score,
     window_start_et,
     window_end_et,
-    {{ et_to_utc('window_start_et') }} as window_start_utc,
-    {{ et_to_utc('window_end_et') }} as window_end_utc,
+    window_start_utc,
+    window_end_utc,
     selection_rank,
-    selection_rank = best_rank_nearby as survives_overlap
+    blocked_by_pin,
+    not blocked_by_pin and selection_rank = best_rank_nearby as survives_overlap
 from suppressed

@@ -13,6 +13,10 @@ parameters as (
         profile.*,
         '{{ var("enrichment_version") }}' as enrichment_version,
         'one-plus-fill-v1' as selection_algorithm
+        {%- if var('universe_symbols', none) is not none and (var('universe_symbols') | string | trim) != '' %},
+        -- Only when set, so that a build without the var keeps the config_hash it always had.
+        cast({{ var('universe_symbols') | int }} as integer) as universe_symbols
+        {%- endif %}
     from profile
 )
 

@@ -19,7 +19,10 @@ final as (
         selection_stage,
         profile,
         config_hash,
-        enrichment_version
+        enrichment_version,
+        batch,
+        still_eligible,
+        not_eligible_reason
     from source_model
 )
 

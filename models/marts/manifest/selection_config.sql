@@ -1,13 +1,19 @@
 {#- Published: the one active configuration (logic: int_selection_config_resolved), with the
     thresholds in fixed types whatever the seed's inferred ones, so readers and the contract can rely
-    on them. config_hash is computed upstream from the profile row exactly as loaded. -#}
+    on them. config_hash is computed upstream from the profile row exactly as loaded. The coverage of
+    the final universe (dbt var universe_symbols) and the count thresholds scaled to it follow: the
+    gate judges counts against the *_scaled columns. -#}
 with source_model as (
     select * from {{ ref('int_selection_config_resolved') }}
 ),
 
+coverage as (
+    select * from {{ ref('int_selection_coverage_measured') }}
+),
+
 final as (
     select
-        profile,
+        source_model.profile,
         cast(target_events as integer) as target_events,
         cast(min_events as integer) as min_events,
         cast(max_events as integer) as max_events,
@@ -34,8 +40,16 @@ final as (
         cast(download_p90_max_days as double) as download_p90_max_days,
         enrichment_version,
         selection_algorithm,
-        config_hash
+        config_hash,
+        coverage.universe_symbols,
+        coverage.symbols_usable,
+        coverage.coverage,
+        coverage.target_events_scaled,
+        coverage.min_events_scaled,
+        coverage.max_events_scaled,
+        coverage.min_symbols_scaled
     from source_model
+    cross join coverage
 )
 
 select * from final

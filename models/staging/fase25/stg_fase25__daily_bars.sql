@@ -1,3 +1,5 @@
+{#- A table, not a view: the Parquet files are read once, and the classification and the grain tests read it. -#}
+{{ config(materialized='table') }}
 {#- Daily bars with the symbol taken from the file name and the contract's column variants folded:
     `date` (DATE) or epoch-ms `timestamp` / `t` (Polygon aggregates: ET midnight of the day, whose
     UTC date is the bar's date too),

@@ -1,3 +1,5 @@
+{#- A table, not a view: the Parquet files are read once, and the classification and the grain tests read it. -#}
+{{ config(materialized='table') }}
 {#- One row per input event row, typed and normalised; nothing is dropped here (rejections are
     decided and counted downstream). The timestamp's stored type is read from the Parquet metadata. -#}
 {%- set files = parquet_file_columns(var('events_path'), 'events', 'events_path') -%}
