@@ -27,7 +27,7 @@ BIN = ROOT / ".venv" / "bin"
 CACHE = ROOT / ".cache" / "bench-download"
 sys.path.insert(0, str(ROOT / "python"))
 
-from tickwindows.emulator import Emulator, EmulatorConfig  # noqa: E402
+from tickwindows.emulator.server import Emulator, EmulatorConfig  # noqa: E402
 
 
 def go_warehouse() -> Path:

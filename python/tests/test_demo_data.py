@@ -12,8 +12,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from tickwindows.demo_data import CALENDAR_SEED, DemoSettings, generate
-from tickwindows.demo_data_sql import EDGE_KINDS, TIE_SCORE
+from tickwindows.demo.generate import CALENDAR_SEED, DemoSettings, generate
+from tickwindows.demo.sql import EDGE_KINDS, TIE_SCORE
 from tickwindows.errors import BadInput
 
 TICKWINDOWS = Path(sys.executable).with_name("tickwindows")

@@ -23,8 +23,8 @@ import requests
 
 from scripted_server import ScriptedServer, page, trade
 from tick_warehouse import Ev, build_warehouse, record_gate
-from tickwindows.download import DownloadSettings, download
-from tickwindows.emulator import Emulator, EmulatorConfig, expected_rows
+from tickwindows.download.runner import DownloadSettings, download
+from tickwindows.emulator.server import Emulator, EmulatorConfig, expected_rows
 from tickwindows.errors import ApiError, BadInput, GateClosed
 
 KEY = "sk-test-Zq8vLk3Jr0TopSecret"

@@ -16,8 +16,8 @@ import massive
 import pytest
 import requests
 
-from tickwindows import emulator_data as data
-from tickwindows.emulator import FAULT_KINDS, Emulator, EmulatorConfig, FaultPlan, expected_rows
+from tickwindows.emulator import data
+from tickwindows.emulator.server import FAULT_KINDS, Emulator, EmulatorConfig, FaultPlan, expected_rows
 from tickwindows.errors import BadInput
 
 NS = 1_000_000_000

@@ -62,7 +62,7 @@ def demo_data_command(out: str, seed: int, size: str, symbols: int | None, event
       tickwindows demo-data --size small --out /tmp/demo --force
       tickwindows demo-data --events 10000000 --timestamp-format ns --out data-10m
     """
-    from .demo_data import DemoSettings, generate
+    from .demo.generate import DemoSettings, generate
 
     settings = DemoSettings.from_options(
         out=out, seed=seed, size=size, symbols=symbols, events=events,
@@ -105,7 +105,7 @@ def emulator_command(port: int, host: str, seed: int, latency_ms: float, rate_li
       tickwindows emulator --port 8765 --fault-rate 0.05 --rate-limit 50
       curl 'http://127.0.0.1:8765/v3/quotes/AAPL?timestamp=2024-03-05&order=asc&limit=5'
     """
-    from .emulator import EmulatorConfig, run_forever
+    from .emulator.server import EmulatorConfig, run_forever
 
     config = EmulatorConfig(
         seed=seed, latency_ms=latency_ms, rate_limit=rate_limit, rate_limit_window_s=rate_limit_window,
@@ -123,7 +123,7 @@ def emulator_command(port: int, host: str, seed: int, latency_ms: float, rate_li
 
 def _download_options(fn):  # type: ignore[no-untyped-def]
     """Options shared by `download` and `pilot` (same downloader, same checkpoint store)."""
-    from .paths import DEFAULT_TICKS_DIR, REAL_API_BASE_URL
+    from .settings import DEFAULT_TICKS_DIR, REAL_API_BASE_URL
 
     options = [
         click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -152,9 +152,9 @@ def _download_options(fn):  # type: ignore[no-untyped-def]
 
 
 def _settings(**kw: Any) -> Any:
-    from .download import DownloadSettings, api_key_from_env, parse_kinds
-    from .paths import default_db_path
-    from .ratelimit import parse_rate
+    from .download.runner import DownloadSettings, api_key_from_env, parse_kinds
+    from .settings import default_db_path
+    from .download.ratelimit import parse_rate
 
     return DownloadSettings(
         db_path=kw["db_path"] or default_db_path(),
@@ -176,7 +176,7 @@ def _settings(**kw: Any) -> Any:
 
 
 def _finish_report(console: Any, report: Any, quiet: bool) -> int:
-    from .download_view import failures_table, human_bytes, summary_table
+    from .download.view import failures_table, human_bytes, summary_table
 
     t = report.totals
     if quiet:
@@ -217,8 +217,8 @@ def download(ctx: click.Context, **kw: Any) -> None:
     """
     from rich.console import Console
 
-    from .download import download as run_download
-    from .download_view import LiveProgress, force_banner
+    from .download.runner import download as run_download
+    from .download.view import LiveProgress, force_banner
 
     settings = _settings(**kw)
     out, err = Console(), Console(stderr=True)
@@ -239,7 +239,7 @@ def status(out_dir: Path) -> None:
     """
     from rich.console import Console
 
-    from .download_view import status_tables
+    from .download.view import status_tables
 
     console = Console()
     for table in status_tables(out_dir):
@@ -265,7 +265,7 @@ def pilot(ctx: click.Context, events: int, **kw: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .download_view import LiveProgress, human_bytes
+    from .download.view import LiveProgress, human_bytes
     from .pilot import run_pilot
 
     settings = _settings(**kw)
@@ -307,9 +307,9 @@ def report(report_db: Path | None, html_path: Path, no_html: bool) -> None:
     """
     from rich.console import Console
 
-    from .paths import default_db_path
-    from .report import load_report, print_report
-    from .report_html import write_html
+    from .settings import default_db_path
+    from .report.data import load_report, print_report
+    from .report.html import write_html
 
     data = load_report(report_db or default_db_path())
     console = Console()
@@ -342,7 +342,7 @@ def export(export_db: Path | None, export_out: Path, enriched: bool, export_date
       tickwindows export --out /data/manifests --enriched --date 20250131
     """
     from .export import ExportSettings, export_manifest, parse_export_date
-    from .paths import default_db_path
+    from .settings import default_db_path
 
     settings = ExportSettings(
         db_path=export_db or default_db_path(), out_dir=export_out, date=parse_export_date(export_date),

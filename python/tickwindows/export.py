@@ -20,8 +20,8 @@ import duckdb
 
 from . import __version__
 from .errors import BadInput, GateClosed
-from .manifest import check_gate, connect_read_only
-from .report import GateRun, latest_gate_run
+from .warehouse import check_gate, connect_read_only
+from .report.data import GateRun, latest_gate_run
 
 DATE_FORMAT = "%Y%m%d"
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from .checkpoint import CHECKPOINT_NAME, CheckpointStore
-from .download import DownloadReport, DownloadSettings, run_jobs
+from .download.checkpoint import CHECKPOINT_NAME, CheckpointStore
+from .download.runner import DownloadReport, DownloadSettings, run_jobs
 from .errors import BadInput, GateClosed
-from .manifest import Window, check_gate, connect_read_only, read_liquidity, read_windows
+from .warehouse import Window, check_gate, connect_read_only, read_liquidity, read_windows
 
 SESSIONS = ("PM", "RTH", "AH")
 

@@ -22,8 +22,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .demo_data_sql import EDGE_KINDS, GHOST_PREFIX, Universe, build
-from .errors import BadInput
+from .sql import EDGE_KINDS, GHOST_PREFIX, Universe, build
+from ..errors import BadInput
 
 SIZES: dict[str, dict[str, int]] = {
     # ~2,000 symbols like FASE 2.5 (2,200): ~81 % survive the liquidity filters and at most 5 per
@@ -35,7 +35,7 @@ DEFAULT_END = dt.date(2025, 10, 31)
 TIMESTAMP_FORMATS = ("timestamp", "timestamptz", "ns", "us", "ms")
 DOTTED_TICKERS = ("BRK.B", "BF.B")
 EVENTS_PER_PART = 200_000
-CALENDAR_SEED = Path(__file__).resolve().parents[2] / "seeds" / "nyse_calendar.csv"
+CALENDAR_SEED = Path(__file__).resolve().parents[3] / "seeds" / "nyse_calendar.csv"
 WORK_MEMORY = "1536MB"  # DuckDB's share; it spills to the staging directory beyond that
 
 

@@ -37,9 +37,9 @@ from datetime import date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from . import emulator_data as data
-from .emulator_data import expected_rows  # noqa: F401  (part of this module's API)
-from .errors import BadInput
+from . import data
+from .data import expected_rows  # noqa: F401  (part of this module's API)
+from ..errors import BadInput
 
 FAULT_KINDS = ("429", "500", "502", "503", "reset", "truncate", "malformed", "slow", "null_results")
 LOOPBACK_HOSTS = ("127.0.0.1",)

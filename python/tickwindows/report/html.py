@@ -9,8 +9,9 @@ import tempfile
 from html import escape
 from pathlib import Path
 
-from . import __version__, report_svg
-from .report import SESSIONS, ReportData, ReportTable, report_tables
+from .. import __version__
+from . import svg
+from .data import SESSIONS, ReportData, ReportTable, report_tables
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1180px;
@@ -66,10 +67,10 @@ def plots_html(data: ReportData) -> str:
     shares = {s: (row.value if (row := data.metric(f"share_{s.lower()}")) else None) for s in SESSIONS}
     bands = {s: (float(cfg[f"{s.lower()}_min"]), float(cfg[f"{s.lower()}_max"])) for s in SESSIONS}
     figures = [
-        report_svg.session_shares(shares, bands),
-        report_svg.events_per_symbol(data.events_per_symbol, int(cfg["max_per_symbol"])),
-        report_svg.concentration(data.events_per_symbol, 20, float(cfg["top20_max_share"])),
-        report_svg.estimates(data.storage_draws, data.days_draws, cfg.get("storage_p90_max_gb"),
+        svg.session_shares(shares, bands),
+        svg.events_per_symbol(data.events_per_symbol, int(cfg["max_per_symbol"])),
+        svg.concentration(data.events_per_symbol, 20, float(cfg["top20_max_share"])),
+        svg.estimates(data.storage_draws, data.days_draws, cfg.get("storage_p90_max_gb"),
                              cfg.get("download_p90_max_days")),
     ]
     return '<h2 id="plots">Plots</h2>\n<div class="plots">\n' + "\n".join(figures) + "\n</div>"

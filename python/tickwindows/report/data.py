@@ -13,8 +13,8 @@ from typing import Any
 
 import duckdb
 
-from .errors import BadInput
-from .manifest import connect_read_only
+from ..errors import BadInput
+from ..warehouse import connect_read_only
 
 REQUIRED_RELATIONS = (
     "manifest_summary", "manifest_core", "selection_config", "download_estimate_totals",

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from .errors import ApiError, BadInput
+from ..errors import ApiError, BadInput
 
 KINDS = ("trades", "quotes")
 PAGE_LIMIT = 50_000

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import BadInput, GateClosed
-from .polygon import validate_event_id, validate_symbol
+from .download.polygon import validate_event_id, validate_symbol
 
 
 @dataclass(frozen=True)

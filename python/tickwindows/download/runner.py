@@ -23,8 +23,8 @@ import pyarrow as pa
 import requests
 
 from .checkpoint import CHECKPOINT_NAME, CheckpointStore
-from .errors import ApiError, BadInput
-from .manifest import Window, check_gate, connect_read_only, read_windows
+from ..errors import ApiError, BadInput
+from ..warehouse import Window, check_gate, connect_read_only, read_windows
 from .polygon import (
     KINDS,
     PAGE_LIMIT,

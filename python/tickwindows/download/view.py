@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .checkpoint import CHECKPOINT_NAME, CheckpointStore
-from .errors import BadInput
+from ..errors import BadInput
 
 
 def human_bytes(n: float) -> str:
