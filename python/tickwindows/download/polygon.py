@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from ..errors import ApiError, BadInput
+from ..errors import BadInput, PaginationError, PermanentError, RateLimited, RetryableError
 
 KINDS = ("trades", "quotes")
 PAGE_LIMIT = 50_000
@@ -31,40 +31,6 @@ SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-]{0,14}$")
 EVENT_ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
 KEY_QUERY_PARAMS = frozenset({"apikey", "api_key"})
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-
-
-class RetryableError(ApiError):
-    """A failure that may pass if the same request is sent again later."""
-
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-
-
-class RateLimited(RetryableError):
-    """HTTP 429: the server wants us to slow down."""
-
-
-class PermanentError(ApiError):
-    """A refusal that retrying cannot fix (401/403/404, other 4xx)."""
-
-    def __init__(self, message: str, *, status: int | None = None):
-        super().__init__(message)
-        self.status = status
-
-    @property
-    def key_refused(self) -> bool:
-        """401: every other request with this key fails the same way (a 403 may be one dataset only)."""
-        return self.status == 401
-
-
-class PaginationError(ApiError):
-    """The cursor chain cannot be trusted (loop, page cap, next_url to another origin)."""
-
-    def __init__(self, message: str, *, retryable: bool):
-        super().__init__(message)
-        self.retryable = retryable
 
 
 class Redactor:

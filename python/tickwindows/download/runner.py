@@ -23,16 +23,19 @@ import pyarrow as pa
 import requests
 
 from .checkpoint import CHECKPOINT_NAME, CheckpointStore
-from ..errors import ApiError, BadInput
+from ..errors import (
+    ApiError,
+    BadInput,
+    PaginationError,
+    PermanentError,
+    RateLimited,
+    RetryableError,
+)
 from ..warehouse import Window, check_gate, connect_read_only, read_windows
 from .polygon import (
     KINDS,
     PAGE_LIMIT,
-    PaginationError,
-    PermanentError,
-    RateLimited,
     Redactor,
-    RetryableError,
     check_base_url,
     check_rows,
     fetch_page,
@@ -287,7 +290,7 @@ class Downloader:
                     continue
                 self._record(job, "failed", exc, getattr(exc, "status", None), started)
                 return
-            except ApiError as exc:  # stopped while waiting, or a refused next_url
+            except ApiError as exc:  # the run stopped while this job waited for a request slot
                 self._record(job, "failed" if not self.stop.is_set() else "pending", exc, None, started)
                 return
             except OSError as exc:
@@ -399,7 +402,7 @@ def run_jobs(settings: DownloadSettings, windows: list[Window], *, command: str,
         totals["exit_code"] = 0 if report.complete else 1
         store.finish_run(run_id, totals)
         if dl.fatal:
-            raise ApiError(dl.fatal)
+            raise PermanentError(dl.fatal, status=401)
         return report
     finally:
         store.close()

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .polygon import RetryableError
+from ..errors import RetryableError
 
 TS = pa.timestamp("ns", tz="UTC")
 CODES = pa.list_(pa.int32())
