@@ -1,7 +1,7 @@
 """Export the gated manifest as dated Parquet files plus a JSON sidecar that says what they are.
 
-Only a manifest with a current GO is exported (manifest.check_gate: the latest gate_runs row is
-GO and its checksum equals the manifest as it is now). The read-only connection holds DuckDB's
+Only a manifest with a current GO is exported (gate.require_go: the latest gate_runs row is GO
+and its checksum equals the manifest as it is now). The read-only connection holds DuckDB's
 file lock for the whole export, so nothing can change the manifest between the check and the
 COPY. Files are written under a temporary name and renamed, the sidecar last, so a reader never
 sees a half-written export and a sidecar always describes complete files.
@@ -20,8 +20,8 @@ import duckdb
 
 from . import __version__
 from .errors import BadInput, GateClosed
-from .warehouse import check_gate, connect_read_only
-from .report.data import GateRun, latest_gate_run
+from .gate import GateVerdict, require_go
+from .warehouse import connect_read_only, relations
 
 DATE_FORMAT = "%Y%m%d"
 
@@ -48,7 +48,7 @@ class ExportedFile:
 class ExportResult:
     files: list[ExportedFile]
     sidecar: Path
-    gate: GateRun
+    gate: GateVerdict
 
 
 def parse_export_date(text: str | None, today: dt.date | None = None) -> str:
@@ -120,12 +120,8 @@ def export_manifest(settings: ExportSettings, now: dt.datetime | None = None) ->
     con = connect_read_only(settings.db_path)
     temps: list[Path] = []
     try:
-        verdict = check_gate(con, settings.db_path)
-        gate = latest_gate_run(con)
-        if gate is None or gate.manifest_checksum != verdict.manifest_checksum:
-            raise GateClosed(f"{settings.db_path}: gate_runs changed while exporting; run the export again")
-        present = {r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
+        gate = require_go(con, settings.db_path)
+        present = relations(con)
         missing = [t for t, _ in targets if t not in present]
         if missing:
             raise BadInput(f"--db {settings.db_path}: main.{missing[0]} is missing; run `dbt build` first")
@@ -138,8 +134,8 @@ def export_manifest(settings: ExportSettings, now: dt.datetime | None = None) ->
             tmp = settings.out_dir / f".{name}.{os.getpid()}.tmp"
             temps.append(tmp)
             rows = _copy_table(con, table, tmp)
-            if table == "manifest_core" and rows != verdict.manifest_rows:
-                raise GateClosed(f"manifest_core has {rows} rows, the GO was for {verdict.manifest_rows}; "
+            if table == "manifest_core" and rows != (gate.manifest_rows or 0):
+                raise GateClosed(f"manifest_core has {rows} rows, the GO was for {gate.manifest_rows or 0}; "
                                  "run `dbt build` again")
             files.append(ExportedFile(table, name, rows, tmp.stat().st_size, sha256_of(tmp)))
         for (_, name), tmp in zip(targets, temps):

@@ -19,7 +19,8 @@ import duckdb
 from .download.checkpoint import CHECKPOINT_NAME, CheckpointStore
 from .download.runner import DownloadReport, DownloadSettings, run_jobs
 from .errors import BadInput, GateClosed
-from .warehouse import Window, check_gate, connect_read_only, read_liquidity, read_windows
+from .gate import require_go
+from .warehouse import Window, connect_read_only, read_liquidity, read_windows
 
 SESSIONS = ("PM", "RTH", "AH")
 
@@ -81,7 +82,7 @@ def stratified_sample(windows: list[Window], terciles: dict[str, int], n: int) -
 
 def _gate_note(con: duckdb.DuckDBPyConnection, db_path: Path) -> str:
     try:
-        check_gate(con, db_path)
+        require_go(con, db_path)
     except GateClosed as exc:
         return f"the gate is closed ({exc}); the pilot does not need a GO: it calibrates the gate's estimates"
     return "the gate is GO; the pilot does not need it either way"

@@ -27,8 +27,6 @@ KINDS = ("trades", "quotes")
 PAGE_LIMIT = 50_000
 # Polygon answers "DELAYED" instead of "OK" on plans without real-time data; both carry data.
 GOOD_STATUSES = frozenset({"OK", "DELAYED"})
-SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-]{0,14}$")
-EVENT_ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
 KEY_QUERY_PARAMS = frozenset({"apikey", "api_key"})
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -45,21 +43,6 @@ class Redactor:
             out = out.replace(self._secret, "***")
             out = out.replace(quote(self._secret, safe=""), "***")
         return re.sub(r"(?i)(api_?key=)[^&\s'\"]+", r"\1***", out)
-
-
-def validate_symbol(symbol: object, *, event_id: str = "?") -> str:
-    if not isinstance(symbol, str) or not SYMBOL_RE.match(symbol):
-        raise BadInput(
-            f"manifest_core: symbol {symbol!r} of event {event_id} is not a ticker "
-            f"(expected {SYMBOL_RE.pattern}); refusing to turn it into a path or URL"
-        )
-    return symbol
-
-
-def validate_event_id(event_id: object) -> str:
-    if not isinstance(event_id, str) or not EVENT_ID_RE.match(event_id):
-        raise BadInput(f"manifest_core: event_id {event_id!r} is not a lowercase hex hash; refusing it as a file name")
-    return event_id
 
 
 def _is_loopback(host: str) -> bool:

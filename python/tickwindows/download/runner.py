@@ -31,7 +31,8 @@ from ..errors import (
     RateLimited,
     RetryableError,
 )
-from ..warehouse import Window, check_gate, connect_read_only, read_windows
+from ..gate import require_go
+from ..warehouse import Window, connect_read_only, read_windows
 from .polygon import (
     KINDS,
     PAGE_LIMIT,
@@ -418,7 +419,7 @@ def download(settings: DownloadSettings, *, progress: Any | None = None,
             if on_forced is not None:
                 on_forced()
         else:
-            check_gate(con, settings.db_path)
+            require_go(con, settings.db_path)
         windows = read_windows(con, settings.db_path, settings.limit)
     finally:
         con.close()

@@ -14,7 +14,8 @@ from typing import Any
 import duckdb
 
 from ..errors import BadInput
-from ..warehouse import connect_read_only
+from ..gate import Fingerprint, GateVerdict, latest_verdict, read_fingerprint
+from ..warehouse import connect_read_only, relations
 
 REQUIRED_RELATIONS = (
     "manifest_summary", "manifest_core", "selection_config", "download_estimate_totals",
@@ -33,35 +34,12 @@ class SummaryRow:
     detail: str | None
 
 
-@dataclass(frozen=True)
-class GateCheck:
-    name: str
-    passed: bool
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class GateRun:
-    """The latest row of main.gate_runs (columns an older gate_runs lacks are None)."""
-
-    evaluated_at: str
-    invocation_id: str | None
-    command: str | None
-    go: bool
-    manifest_checksum: str | None
-    manifest_rows: int | None
-    tests_expected: int | None
-    tests_passed: int | None
-    tests_failed: int | None
-    checks: list[GateCheck]
-
-
 @dataclass
 class ReportData:
     db_path: Path
     config: dict[str, Any]
     summary: list[SummaryRow]
-    gate: GateRun | None
+    gate: GateVerdict | None
     manifest_rows_now: int
     manifest_checksum_now: str
     events_per_symbol: list[int]  # descending: the concentration curve and the histogram
@@ -71,7 +49,7 @@ class ReportData:
 
     @property
     def matches_now(self) -> bool:
-        return self.gate is not None and self.gate.manifest_checksum == self.manifest_checksum_now
+        return self.gate is not None and self.gate.is_current
 
     @property
     def verdict(self) -> str:
@@ -82,7 +60,7 @@ class ReportData:
     @property
     def current_go(self) -> bool:
         """What `download` and `export` will accept: a GO for the manifest exactly as it is now."""
-        return self.gate is not None and self.gate.go and self.matches_now
+        return self.gate is not None and self.gate.current_go
 
     @property
     def summary_events(self) -> int | None:
@@ -114,52 +92,10 @@ class ReportTable:
     note: str = ""
 
 
-def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute("select table_name from information_schema.tables where table_schema = 'main'").fetchall()
-    return {r[0] for r in rows}
-
-
 def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     cur = con.execute(sql)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
-
-
-def parse_checks(passed: str | None, failed: str | None, messages: str | None) -> list[GateCheck]:
-    """Checks by name from the comma lists; each failed one gets its lines of "check: message"."""
-    failed_names = [n for n in (failed or "").split(",") if n]
-    by_check: dict[str, list[str]] = {n: [] for n in failed_names}
-    current: str | None = None
-    for line in (messages or "").splitlines():
-        head, sep, rest = line.partition(":")
-        if sep and head.strip() in by_check:
-            current = head.strip()
-            by_check[current].append(rest.strip())
-        elif current is not None and line.strip():
-            by_check[current].append(line.strip())  # a message that itself spans lines
-    checks = [GateCheck(n, True) for n in (passed or "").split(",") if n]
-    checks += [GateCheck(n, False, " ".join(by_check[n]) or "failed (no message recorded)") for n in failed_names]
-    return sorted(checks, key=lambda c: c.name)
-
-
-def latest_gate_run(con: duckdb.DuckDBPyConnection) -> GateRun | None:
-    """The newest gate_runs row (the table must exist), or None when it is empty."""
-    rows = _dicts(con, "select * from main.gate_runs order by evaluated_at desc limit 1")
-    if not rows:
-        return None
-    r = rows[0]
-    return GateRun(
-        evaluated_at=str(r["evaluated_at"]),
-        invocation_id=r.get("invocation_id"),
-        command=r.get("command"),
-        go=bool(r.get("go")),
-        manifest_checksum=r.get("manifest_checksum"),
-        manifest_rows=r.get("manifest_rows"),
-        tests_expected=r.get("tests_expected"),
-        tests_passed=r.get("tests_passed"),
-        tests_failed=r.get("tests_failed"),
-        checks=parse_checks(r.get("passed_checks"), r.get("failed_checks"), r.get("failure_messages")),
-    )
 
 
 def load_report(db_path: Path) -> ReportData:
@@ -167,7 +103,7 @@ def load_report(db_path: Path) -> ReportData:
     (no gate has run yet): the report then says NO VERDICT."""
     con = connect_read_only(db_path)
     try:
-        present = _relations(con)
+        present = relations(con)
         missing = [r for r in REQUIRED_RELATIONS if r not in present]
         if missing:
             raise BadInput(
@@ -178,8 +114,7 @@ def load_report(db_path: Path) -> ReportData:
             raise BadInput(f"--db {db_path}: main.selection_config has {len(config_rows)} rows, expected 1; "
                            "run `dbt build` again")
         summary = [SummaryRow(**r) for r in _dicts(con, "select * from main.manifest_summary")]
-        rows_now, checksum_now = con.execute(
-            "select manifest_rows, manifest_checksum from main.manifest_fingerprint").fetchone()
+        now = read_fingerprint(con) or Fingerprint(None, None)  # present: checked above
         per_symbol = [n for (n,) in con.execute(
             "select count(*) as n from main.manifest_core group by symbol order by n desc, any_value(symbol)"
         ).fetchall()]
@@ -189,9 +124,9 @@ def load_report(db_path: Path) -> ReportData:
             db_path=db_path,
             config=config_rows[0],
             summary=summary,
-            gate=latest_gate_run(con) if "gate_runs" in present else None,
-            manifest_rows_now=int(rows_now),
-            manifest_checksum_now=str(checksum_now),
+            gate=latest_verdict(con),
+            manifest_rows_now=int(now.rows or 0),
+            manifest_checksum_now=str(now.checksum),
             events_per_symbol=per_symbol,
             storage_draws=[float(s) for s, _ in draws if s is not None],
             days_draws=[float(d) for _, d in draws if d is not None],
