@@ -308,7 +308,8 @@ def report(report_db: Path | None, html_path: Path, no_html: bool) -> None:
     from rich.console import Console
 
     from .settings import default_db_path
-    from .report.data import load_report, print_report
+    from .report.data import load_report
+    from .report.terminal import print_report
     from .report.html import write_html
 
     data = load_report(report_db or default_db_path())

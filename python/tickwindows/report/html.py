@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .. import __version__
 from . import svg
-from .data import SESSIONS, ReportData, ReportTable, report_tables
+from .data import SESSIONS, ReportData
+from .tables import ReportTable, report_tables
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1180px;
