@@ -24,7 +24,8 @@ import requests
 from scripted_server import ScriptedServer, page, trade
 from tick_warehouse import Ev, build_warehouse, record_gate
 from tickwindows.download.runner import DownloadSettings, download
-from tickwindows.emulator.server import Emulator, EmulatorConfig, expected_rows
+from tickwindows.emulator.data import expected_rows
+from tickwindows.emulator.server import Emulator, EmulatorConfig
 from tickwindows.errors import ApiError, BadInput, GateClosed
 
 KEY = "sk-test-Zq8vLk3Jr0TopSecret"

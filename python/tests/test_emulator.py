@@ -17,8 +17,10 @@ import pytest
 import requests
 
 from tickwindows.emulator import data
-from tickwindows.emulator.server import FAULT_KINDS, Emulator, EmulatorConfig, FaultPlan, expected_rows
+from tickwindows.emulator.data import expected_rows
+from tickwindows.emulator.server import FAULT_KINDS, Emulator, EmulatorConfig, FaultPlan
 from tickwindows.errors import BadInput
+from tickwindows.settings import KINDS
 
 NS = 1_000_000_000
 ET = ZoneInfo("America/New_York")
@@ -139,7 +141,7 @@ def test_no_data_outside_sessions_weekends_and_for_nodata_tickers(emu):
 
 def test_activity_levels_follow_heat_and_time_of_day():
     hot_rth = expected_rows("quotes", "HOTSMALL", et(10, 0), et(10, 20))
-    quiet_ah = sum(expected_rows(k, "QUIETCO", et(17, 0), et(17, 20)) for k in data.KINDS)
+    quiet_ah = sum(expected_rows(k, "QUIETCO", et(17, 0), et(17, 20)) for k in KINDS)
     pm = expected_rows("trades", "AAPL", et(6, 0), et(6, 20))
     rth = expected_rows("trades", "AAPL", et(12, 0), et(12, 20))
     assert hot_rth >= 200_000  # many 50,000-row pages

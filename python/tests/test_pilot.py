@@ -9,7 +9,8 @@ import duckdb
 
 from tick_warehouse import Ev, build_warehouse, record_gate
 from tickwindows.download.runner import DownloadSettings, download
-from tickwindows.emulator.server import Emulator, EmulatorConfig, expected_rows
+from tickwindows.emulator.data import expected_rows
+from tickwindows.emulator.server import Emulator, EmulatorConfig
 from tickwindows.pilot import run_pilot, stratified_sample, tercile_of
 from tickwindows.warehouse import Window
 

@@ -10,7 +10,6 @@ sees a half-written export and a sidecar always describes complete files.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from . import __version__
+from .checksum import file_sha256
 from .errors import BadInput, GateClosed
 from .gate import GateVerdict, require_go
 from .warehouse import connect_read_only, relations
@@ -62,14 +62,6 @@ def parse_export_date(text: str | None, today: dt.date | None = None) -> str:
     if parsed.strftime(DATE_FORMAT) != text:
         raise BadInput(f"--date {text!r}: expected YYYYMMDD with 8 digits, e.g. {parsed.strftime(DATE_FORMAT)}")
     return text
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _sql_string(value: str) -> str:
@@ -137,7 +129,7 @@ def export_manifest(settings: ExportSettings, now: dt.datetime | None = None) ->
             if table == "manifest_core" and rows != (gate.manifest_rows or 0):
                 raise GateClosed(f"manifest_core has {rows} rows, the GO was for {gate.manifest_rows or 0}; "
                                  "run `dbt build` again")
-            files.append(ExportedFile(table, name, rows, tmp.stat().st_size, sha256_of(tmp)))
+            files.append(ExportedFile(table, name, rows, tmp.stat().st_size, file_sha256(tmp)))
         for (_, name), tmp in zip(targets, temps):
             os.replace(tmp, settings.out_dir / name)
         sidecar = settings.out_dir / sidecar_name

@@ -20,9 +20,9 @@ from .download.checkpoint import CHECKPOINT_NAME, CheckpointStore
 from .download.runner import DownloadReport, DownloadSettings, run_jobs
 from .errors import BadInput, GateClosed
 from .gate import require_go
+from .settings import SESSIONS
 from .warehouse import Window, connect_read_only, read_liquidity, read_windows
 
-SESSIONS = ("PM", "RTH", "AH")
 
 
 @dataclass(frozen=True)

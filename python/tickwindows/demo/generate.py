@@ -1,6 +1,6 @@
 """Synthetic FASE 2.5 output (CONTRACT.md "Inputs"): event Parquet parts plus one daily-bar file per symbol.
 
-The universe is built in DuckDB (demo_data_sql.py) with hash-based randomness, so the same options
+The universe is built in DuckDB (demo/sql.py) with hash-based randomness, so the same options
 write byte-identical files. The shape gives the `core` selection real work: heavy-tailed events per
 symbol clustered on volume-spike days, a PM/RTH/AH mix near 18/79/3 %, penny, illiquid, IPO and
 delisted names, the contract's daily-file column variants, and deliberate edge rows (EDGE_KINDS).

@@ -3,7 +3,7 @@
 Randomness is `u(tag, key, n)`: a hash of (seed, tag, key, n) mapped to (0, 1). A value depends
 only on its arguments, so results are the same whatever the thread count, scan order or batch
 boundaries (DuckDB's random() is not). Tables, in build order: days, symbols, daily, spike_days,
-day_pools, regular_events, edge_events; `demo_data.py` writes them out.
+day_pools, regular_events, edge_events; `demo.generate` writes them out.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import requests
 
 from ..errors import BadInput, PaginationError, PermanentError, RateLimited, RetryableError
+from ..settings import KINDS
 
-KINDS = ("trades", "quotes")
 PAGE_LIMIT = 50_000
 # Polygon answers "DELAYED" instead of "OK" on plans without real-time data; both carry data.
 GOOD_STATUSES = frozenset({"OK", "DELAYED"})

@@ -31,10 +31,11 @@ from ..errors import (
     RateLimited,
     RetryableError,
 )
+from ..checksum import file_sha256
 from ..gate import require_go
+from ..settings import KINDS
 from ..warehouse import Window, connect_read_only, read_windows
 from .polygon import (
-    KINDS,
     PAGE_LIMIT,
     Redactor,
     check_base_url,
@@ -44,7 +45,7 @@ from .polygon import (
     safe_next_url,
 )
 from .ratelimit import AdaptiveRate, FixedRate
-from .tickfiles import SCHEMAS, AtomicParquet, file_sha256, remove_stale_temps, rows_to_table, tick_path
+from .tickfiles import SCHEMAS, AtomicParquet, remove_stale_temps, rows_to_table, tick_path
 
 KEY_ENV_VARS = ("POLYGON_API_KEY", "MASSIVE_API_KEY")
 

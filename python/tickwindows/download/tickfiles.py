@@ -6,7 +6,6 @@ file is fsynced and renamed into place, so a reader (or a resumed run) never see
 
 from __future__ import annotations
 
-import hashlib
 import os
 import uuid
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..checksum import file_sha256
 from ..errors import RetryableError
 
 TS = pa.timestamp("ns", tz="UTC")
@@ -70,14 +70,6 @@ def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:
         raise RetryableError(f"page has a value of the wrong type: {exc}") from None
     return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _fsync_path(path: Path) -> None:

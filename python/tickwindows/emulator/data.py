@@ -30,7 +30,8 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-KINDS = ("trades", "quotes")
+from ..settings import KINDS
+
 ET = ZoneInfo("America/New_York")
 NS = 1_000_000_000
 SESSION_SECONDS = 16 * 3600  # 04:00-20:00 ET

@@ -2,7 +2,7 @@
 
 It speaks `GET /v3/trades/{ticker}` and `GET /v3/quotes/{ticker}` as the real API does
 (parameters, keyset `next_url` cursors, error bodies, auth) and serves deterministic data from
-`emulator_data`: the rows depend only on ticker and time, never on the seed or the faults. The
+`emulator.data`: the rows depend only on ticker and time, never on the seed or the faults. The
 seed drives only the injected trouble: latency jitter, 429 storms, 5xx, connection resets,
 truncated and malformed bodies, slow pages and `"results": null` pages.
 
@@ -38,7 +38,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from . import data
-from .data import expected_rows  # noqa: F401  (part of this module's API)
 from ..errors import BadInput
 
 FAULT_KINDS = ("429", "500", "502", "503", "reset", "truncate", "malformed", "slow", "null_results")

@@ -21,7 +21,6 @@ REQUIRED_RELATIONS = (
     "manifest_summary", "manifest_core", "selection_config", "download_estimate_totals",
     "download_estimate_draws", "manifest_fingerprint",
 )
-SESSIONS = ("PM", "RTH", "AH")
 
 
 @dataclass(frozen=True)

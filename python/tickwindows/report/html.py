@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .. import __version__
 from . import svg
-from .data import SESSIONS, ReportData
+from ..settings import SESSIONS
+from .data import ReportData
 from .tables import ReportTable, report_tables
 
 CSS = """

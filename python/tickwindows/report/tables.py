@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .data import SESSIONS, ReportData, SummaryRow
+from ..settings import SESSIONS
+from .data import ReportData, SummaryRow
 
 
 @dataclass(frozen=True)
