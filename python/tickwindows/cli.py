@@ -130,7 +130,7 @@ def demo_data_command(out: str, seed: int, size: str, symbols: int | None, event
                       start: str | None, end: str | None, timestamp_format: str, force: bool) -> None:
     """Generate synthetic FASE 2.5 inputs (events + per-symbol daily bars) for the dbt project.
 
-    The data follow CONTRACT.md "Inputs" and mix its variants (date vs epoch-ms `t` / `timestamp`
+    The data follow docs/CONTRACT.md "Inputs" and mix its variants (date vs epoch-ms `t` / `timestamp`
     daily files, vwap/vw, transactions/n), with realistic shape (heavy-tailed events per symbol on
     volume-spike days, ~18/79/3 % PM/RTH/AH, penny, illiquid, IPO and delisted names) and edge rows
     on purpose: weekends, holidays, early-close afternoons, outside hours, exact session boundaries,

@@ -1,4 +1,4 @@
-"""Synthetic FASE 2.5 output (CONTRACT.md "Inputs"): event Parquet parts plus one daily-bar file per symbol.
+"""Synthetic FASE 2.5 output (docs/CONTRACT.md "Inputs"): event Parquet parts plus one daily-bar file per symbol.
 
 The universe is built in DuckDB (demo/sql.py) with hash-based randomness, so the same options
 write byte-identical files. The shape gives the `core` selection real work: heavy-tailed events per
