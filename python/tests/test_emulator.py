@@ -172,7 +172,7 @@ def test_official_client_parses_every_page_and_field_as_served(emu):
         parsed = list(lister("HOTX", timestamp_gte=lo, timestamp_lt=hi, order="asc", limit=500))
         assert len(pages) > 3 and len(parsed) == len(served) == expected_rows(kind, "HOTX", lo, hi)
         seen = set()
-        for raw, model in zip(served, parsed):
+        for raw, model in zip(served, parsed, strict=True):
             seen.update(raw)
             for field in model.__dataclass_fields__:
                 assert getattr(model, field) == raw.get(field), (kind, field, raw)
@@ -376,7 +376,7 @@ def test_config_rejects_bad_values_naming_them():
         EmulatorConfig(faults=("429", "teapot"))
     with pytest.raises(BadInput, match="fault_rate"):
         EmulatorConfig(fault_rate=1.5)
-    with pytest.raises(BadInput, match="127.0.0.1"):
+    with pytest.raises(BadInput, match=r"127.0.0.1"):
         Emulator(host="0.0.0.0")
 
 
@@ -399,5 +399,5 @@ def test_cli_serves_until_interrupted_and_reports_stats():
             proc.kill()
     assert proc.returncode == 0 and "1 requests, 3 rows served" in out
 
-    refused = subprocess.run(cmd[:3] + ["emulator", "--host", "0.0.0.0"], capture_output=True, text=True, timeout=30)
+    refused = subprocess.run([*cmd[:3], "emulator", "--host", "0.0.0.0"], capture_output=True, text=True, timeout=30)
     assert refused.returncode == 2 and "127.0.0.1" in refused.stderr

@@ -118,7 +118,8 @@ def cli() -> None:
               help="Preset. default: 2,200 symbols, 3 years of daily bars ending 2025-10-31, 700,000 events; "
                    "small: 80 symbols, 1 year, 6,000 events.")
 @click.option("--symbols", type=int, default=None, help="Override the preset's number of symbols.")
-@click.option("--events", type=int, default=None, help="Override the preset's number of event rows (edge rows included).")
+@click.option("--events", type=int, default=None,
+              help="Override the preset's number of event rows (edge rows included).")
 @click.option("--start", metavar="YYYY-MM-DD", default=None,
               help="First day of daily bars (default: the preset's years before --end).")
 @click.option("--end", metavar="YYYY-MM-DD", default=None, help="Last day of daily bars [default: 2025-10-31].")
@@ -371,7 +372,8 @@ def report(db_path: Path, html_path: Path, no_html: bool) -> None:
 @cli.command()
 @db_option
 @click.option("--out", "export_out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path(DEFAULT_EXPORT_DIR), show_default=True, help="Folder for the Parquet file(s) and the JSON sidecar.")
+              default=Path(DEFAULT_EXPORT_DIR), show_default=True,
+              help="Folder for the Parquet file(s) and the JSON sidecar.")
 @click.option("--enriched", is_flag=True, help="Also write events_enriched_YYYYMMDD.parquet.")
 @click.option("--date", "export_date", default=None, metavar="YYYYMMDD",
               help="Date in the file names [default: today, UTC].")

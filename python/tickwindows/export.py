@@ -54,7 +54,7 @@ class ExportResult:
 def parse_export_date(text: str | None, today: dt.date | None = None) -> str:
     """--date as YYYYMMDD (validated), default today's UTC date."""
     if text is None:
-        return (today or dt.datetime.now(dt.timezone.utc).date()).strftime(DATE_FORMAT)
+        return (today or dt.datetime.now(dt.UTC).date()).strftime(DATE_FORMAT)
     try:
         parsed = dt.datetime.strptime(text, DATE_FORMAT).date()
     except ValueError:
@@ -130,7 +130,7 @@ def export_manifest(settings: ExportSettings, now: dt.datetime | None = None) ->
                 raise GateClosed(f"manifest_core has {rows} rows, the GO was for {gate.manifest_rows or 0}; "
                                  "run `dbt build` again")
             files.append(ExportedFile(table, name, rows, tmp.stat().st_size, file_sha256(tmp)))
-        for (_, name), tmp in zip(targets, temps):
+        for (_, name), tmp in zip(targets, temps, strict=True):
             os.replace(tmp, settings.out_dir / name)
         sidecar = settings.out_dir / sidecar_name
         payload = {
@@ -153,7 +153,7 @@ def export_manifest(settings: ExportSettings, now: dt.datetime | None = None) ->
             },
             "tickwindows_version": __version__,
             "duckdb_version": duckdb.__version__,
-            "created_at": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+            "created_at": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
             "export_date": settings.date,
             "source_db": str(settings.db_path),
         }

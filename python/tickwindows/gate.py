@@ -113,7 +113,7 @@ def latest_verdict(con: duckdb.DuckDBPyConnection) -> GateVerdict | None:
     values = cur.fetchone()
     if values is None:
         return None
-    row: dict[str, object] = dict(zip(names, values))
+    row: dict[str, object] = dict(zip(names, values, strict=True))
     return GateVerdict(
         evaluated_at=str(row["evaluated_at"]),
         go=bool(row.get("go")),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -22,7 +22,6 @@ from .errors import BadInput, GateClosed
 from .gate import require_go
 from .settings import SESSIONS
 from .warehouse import Window, connect_read_only, read_liquidity, read_windows
-
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ def _gate_note(con: duckdb.DuckDBPyConnection, db_path: Path) -> str:
 
 def write_measurements(db_path: Path, measurements: list[Measurement], workers: int, base_url: str) -> None:
     """Replace main.pilot_measurements (the only write the Python side makes to the warehouse)."""
-    measured_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    measured_at = datetime.now(UTC).replace(tzinfo=None)
     try:
         con = duckdb.connect(str(db_path))
     except duckdb.Error as exc:

@@ -22,8 +22,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .sql import EDGE_KINDS, GHOST_PREFIX, Universe, build
 from ..errors import BadInput
+from .sql import EDGE_KINDS, GHOST_PREFIX, Universe, build
 
 SIZES: dict[str, dict[str, int]] = {
     # ~2,000 symbols like FASE 2.5 (2,200): ~81 % survive the liquidity filters and at most 5 per

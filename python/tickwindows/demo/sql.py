@@ -73,7 +73,8 @@ def build(con: duckdb.DuckDBPyConnection, uni: Universe) -> None:
     con.execute("create table early_closes as select unnest($1::date[]) as d", [uni.early_closes])
     con.execute("create table tickers as select unnest($1::varchar[]) as symbol", [uni.tickers])
     con.execute(_DAYS_SQL.format(start=uni.start.isoformat(), end=uni.end.isoformat()))
-    con.execute(_SYMBOLS_SQL.format(events=uni.regular_events, alpha=PARETO_ALPHA, cap=WEIGHT_CAP, batch=EVENTS_PER_BATCH))
+    con.execute(_SYMBOLS_SQL.format(events=uni.regular_events, alpha=PARETO_ALPHA, cap=WEIGHT_CAP,
+                                    batch=EVENTS_PER_BATCH))
     con.execute(_DAILY_SQL)
     con.execute(_POOLS_SQL)
     con.execute(_REGULAR_EVENTS_TABLE)
@@ -176,9 +177,11 @@ _SYMBOLS_SQL = """
     allotted as (
         select
             *,
-            floor({events} * (sum(weight) over (order by symbol) - weight) / sum(weight) over ())::bigint as events_before,
+            floor({events} * (sum(weight) over (order by symbol) - weight)
+                  / sum(weight) over ())::bigint as events_before,
             (floor({events} * sum(weight) over (order by symbol) / sum(weight) over ())
-              - floor({events} * (sum(weight) over (order by symbol) - weight) / sum(weight) over ()))::bigint as n_events
+              - floor({events} * (sum(weight) over (order by symbol) - weight)
+                      / sum(weight) over ()))::bigint as n_events
         from priced
     )
     select
@@ -213,7 +216,8 @@ _DAILY_SQL = """
     bars as (
         select
             *,
-            base_price * exp(sum(log_return) over (partition by symbol order by day_idx rows unbounded preceding)) as close_raw,
+            base_price * exp(sum(log_return) over (partition by symbol order by day_idx
+                                                   rows unbounded preceding)) as close_raw,
             greatest(100, round(base_dollar_volume / base_price * volume_mult
                                 * exp(0.35 * z('vol', symbol, day_idx))))::bigint as volume
         from walked

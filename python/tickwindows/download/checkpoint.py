@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 STATUSES = ("pending", "running", "done", "failed", "permanent")
 CHECKPOINT_NAME = "_checkpoint.sqlite"
@@ -65,7 +66,7 @@ create table if not exists runs (
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class CheckpointStore:
         with self._lock:
             cur = self._db.execute(sql, params)
             cols = [d[0] for d in cur.description]
-            return [dict(zip(cols, r)) for r in cur.fetchall()]
+            return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
     # --- runs
     def start_run(self, command: str, args: dict[str, Any], forced: bool) -> int:
@@ -144,7 +145,8 @@ class CheckpointStore:
         )
         return JobRow(**rows[0]) if rows else None
 
-    def upsert_pending(self, event_id: str, kind: str, symbol: str, trading_date: str, start_ns: int, end_ns: int) -> None:
+    def upsert_pending(self, event_id: str, kind: str, symbol: str, trading_date: str, start_ns: int,
+                       end_ns: int) -> None:
         """Register a job (or reset one that is not done) so it starts cleanly from page 1."""
         self._exec(
             "insert into jobs (event_id, kind, symbol, trading_date, window_start_ns, window_end_ns, status)"

@@ -191,12 +191,14 @@ def fetch_page(
         if status == 429:
             raise RateLimited(message, status=status, retry_after=_retry_after_seconds(resp.headers.get("Retry-After")))
         if status in RETRYABLE_STATUSES or status >= 500:
-            raise RetryableError(message, status=status, retry_after=_retry_after_seconds(resp.headers.get("Retry-After")))
+            raise RetryableError(message, status=status,
+                                 retry_after=_retry_after_seconds(resp.headers.get("Retry-After")))
         raise PermanentError(message, status=status)
     doc = parse_body(body)
     api_status = doc.get("status")
     if api_status not in GOOD_STATUSES:
-        raise RetryableError(f"status {api_status!r} (not OK) on {redact(url)}: {redact(doc.get('error') or doc.get('message') or '')}")
+        reason = redact(doc.get("error") or doc.get("message") or "")
+        raise RetryableError(f"status {api_status!r} (not OK) on {redact(url)}: {reason}")
     next_url = doc.get("next_url") or None
     results = doc.get("results")
     if results is None:

@@ -14,15 +14,16 @@ import queue
 import random
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import backoff
 import pyarrow as pa
 import requests
 
-from .checkpoint import CHECKPOINT_NAME, CheckpointStore
+from ..checksum import file_sha256
 from ..errors import (
     ApiError,
     BadInput,
@@ -31,10 +32,10 @@ from ..errors import (
     RateLimited,
     RetryableError,
 )
-from ..checksum import file_sha256
 from ..gate import require_go
 from ..settings import KINDS
 from ..warehouse import Window, connect_read_only, read_windows
+from .checkpoint import CHECKPOINT_NAME, CheckpointStore
 from .polygon import (
     PAGE_LIMIT,
     Redactor,
@@ -163,7 +164,7 @@ class RunLock:
     def __init__(self, out_dir: Path):
         out_dir.mkdir(parents=True, exist_ok=True)
         self.path = out_dir / "_download.lock"
-        self._fh = open(self.path, "a+")
+        self._fh = open(self.path, "a+")  # noqa: SIM115 - held open for the lock's lifetime; release() closes it
         try:
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

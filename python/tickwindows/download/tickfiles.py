@@ -6,6 +6,7 @@ file is fsynced and renamed into place, so a reader (or a resumed run) never see
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from dataclasses import dataclass
@@ -117,10 +118,8 @@ class AtomicParquet:
 
     def abort(self) -> None:
         if self._writer is not None:
-            try:
+            with contextlib.suppress(Exception):  # the temp file is discarded either way
                 self._writer.close()
-            except Exception:  # noqa: BLE001 - the temp file is discarded either way
-                pass
             self._writer = None
         self.temp.unlink(missing_ok=True)
 

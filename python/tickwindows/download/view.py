@@ -11,8 +11,8 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .checkpoint import CHECKPOINT_NAME, CheckpointStore
 from ..errors import BadInput
+from .checkpoint import CHECKPOINT_NAME, CheckpointStore
 
 
 def human_bytes(n: float) -> str:
@@ -64,7 +64,7 @@ class LiveProgress:
     def __call__(self, counters: dict[str, int], limiter: str) -> None:
         if self.quiet:
             return
-        finished = counters["jobs_done"] + counters["jobs_skipped"] + counters["jobs_failed"] + counters["jobs_permanent"]
+        finished = sum(counters[k] for k in ("jobs_done", "jobs_skipped", "jobs_failed", "jobs_permanent"))
         minutes = max((time.monotonic() - self.started) / 60, 1e-9)
         detail = (
             f"jobs · {counters['pages']} pages · {counters['rows']:,} rows · {human_bytes(counters['bytes'])}"
@@ -80,7 +80,7 @@ def summary_table(report: Any) -> Table:
     table.add_column("value", justify="right")
     rate = t["requests"] / report.seconds if report.seconds > 0 else 0.0
     for name, value in [
-        ("jobs (event × kind)", f"{t['jobs_total']:,}"),
+        ("jobs (event × kind)", f"{t['jobs_total']:,}"),  # noqa: RUF001 - the printed label
         ("downloaded now", f"{t['jobs_done']:,}"),
         ("already done (verified)", f"{t['jobs_skipped']:,}"),
         ("failed (retry with another run)", f"{t['jobs_failed']:,}"),
@@ -110,7 +110,9 @@ def status_tables(out_dir: Path) -> list[Table]:
     """The checkpoint store's picture: counts by kind and status, last runs, latest errors."""
     store = CheckpointStore.open_existing(out_dir)
     if store is None:
-        raise BadInput(f"--out {out_dir}: no {CHECKPOINT_NAME} there; nothing downloaded yet (run `tickwindows download`)")
+        raise BadInput(
+            f"--out {out_dir}: no {CHECKPOINT_NAME} there; nothing downloaded yet (run `tickwindows download`)"
+        )
     try:
         counts = Table(title=f"{out_dir / CHECKPOINT_NAME}")
         for col in ("kind", "status", "jobs", "rows", "bytes", "pages"):
@@ -119,7 +121,8 @@ def status_tables(out_dir: Path) -> list[Table]:
             counts.add_row(row["kind"], row["status"], f"{row['jobs']:,}", f"{row['rows'] or 0:,}",
                            human_bytes(row["bytes"] or 0), f"{row['pages'] or 0:,}")
         runs = Table(title="runs (latest 5)")
-        for col in ("run", "command", "started", "finished", "forced", "done", "skipped", "failed", "permanent", "exit"):
+        for col in ("run", "command", "started", "finished", "forced", "done", "skipped", "failed", "permanent",
+                    "exit"):
             runs.add_column(col)
         for r in store.runs()[-5:]:
             runs.add_row(str(r["run_id"]), r["command"], r["started_at"], r["finished_at"] or "(interrupted)",

@@ -20,6 +20,7 @@ Usage:
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import math
@@ -33,12 +34,12 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from . import data
 from ..errors import BadInput
+from . import data
 
 FAULT_KINDS = ("429", "500", "502", "503", "reset", "truncate", "malformed", "slow", "null_results")
 LOOPBACK_HOSTS = ("127.0.0.1",)
@@ -77,7 +78,7 @@ class EmulatorConfig:
         if self.rate_limit is not None and (self.rate_limit <= 0 or self.rate_limit_window_s <= 0):
             raise BadInput(f"rate_limit and rate_limit_window_s must be > 0, got {self.rate_limit} "
                            f"per {self.rate_limit_window_s} s")
-        if not 1 <= self.max_limit:
+        if self.max_limit < 1:
             raise BadInput(f"max_limit must be >= 1, got {self.max_limit}")
         if not 1 <= self.storm_length[0] <= self.storm_length[1]:
             raise BadInput(f"storm_length must be (min, max) with 1 <= min <= max, got {self.storm_length}")
@@ -134,7 +135,7 @@ def _parse_time(name: str, value: str) -> int | date:
         m = _RFC3339.fullmatch(value)
         if m:
             day, hh, mm, ss, frac, tz = m.groups()
-            tzinfo = timezone.utc
+            tzinfo = UTC
             if tz and tz != "Z":
                 sign = 1 if tz[0] == "+" else -1
                 digits = tz[1:].replace(":", "")
@@ -306,10 +307,10 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         self.server.emulator._handle(self)  # type: ignore[attr-defined]
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         emulator = self.server.emulator  # type: ignore[attr-defined]
         emulator._reply_json(self, 405, {"status": "ERROR", "error": "Method not allowed"}, secrets.token_hex(16))
 
@@ -317,10 +318,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def finish(self) -> None:
-        try:
+        with contextlib.suppress(OSError):  # the socket was torn down on purpose (reset fault)
             super().finish()
-        except OSError:  # the socket was torn down on purpose (reset fault)
-            pass
 
 
 class _Server(ThreadingHTTPServer):
@@ -345,7 +344,7 @@ class Emulator:
         self._stats = Stats()
 
     # lifecycle -------------------------------------------------------------
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         if self._server is not None:
             return self
         try:
@@ -369,7 +368,7 @@ class Emulator:
             self._thread.join(timeout=5)
         self._server, self._thread = None, None
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -397,7 +396,7 @@ class Emulator:
             self._serve(h, request_id)
         except ApiReply as reply:
             self._reply_json(h, reply.status, reply.body, request_id, reply.headers)
-        except Exception as exc:  # an emulator bug: answer like the API would, and say so loudly
+        except Exception as exc:  # noqa: BLE001 - an emulator bug: answer like the API would, and say so loudly
             traceback.print_exc(file=sys.stderr)
             self._reply_json(h, 500, {"status": "ERROR", "error": f"emulator bug: {exc!r}"}, request_id)
 

@@ -82,7 +82,7 @@ class ReportData:
 def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     cur = con.execute(sql)
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def load_report(db_path: Path) -> ReportData:
@@ -105,7 +105,8 @@ def load_report(db_path: Path) -> ReportData:
         per_symbol = [n for (n,) in con.execute(
             "select count(*) as n from main.manifest_core group by symbol order by n desc, any_value(symbol)"
         ).fetchall()]
-        draws = con.execute("select storage_gb, download_days from main.download_estimate_draws order by draw").fetchall()
+        draws = con.execute(
+            "select storage_gb, download_days from main.download_estimate_draws order by draw").fetchall()
         totals = _dicts(con, "select * from main.download_estimate_totals")
         return ReportData(
             db_path=db_path,

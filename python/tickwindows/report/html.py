@@ -10,8 +10,8 @@ from html import escape
 from pathlib import Path
 
 from .. import __version__
-from . import svg
 from ..settings import SESSIONS
+from . import svg
 from .data import ReportData
 from .tables import ReportTable, report_tables
 
@@ -52,7 +52,7 @@ def table_html(table: ReportTable) -> str:
     out = [f'<h2 id="{table.key}">{escape(table.title)}</h2>', f'<table class="{"kv" if kv else "data"}">']
     if not kv:
         out.append("<tr>" + "".join(f"<th>{escape(c)}</th>" for c in table.columns) + "</tr>")
-    for row, status in zip(table.rows, table.statuses):
+    for row, status in zip(table.rows, table.statuses, strict=True):
         cells = []
         for cell in row:
             cls = "status" if cell in STATUS_WORDS else "num" if _is_number(cell) else ""

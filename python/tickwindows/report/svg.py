@@ -95,7 +95,8 @@ class Plot:
         title = escape(self.title)
         return (f'<svg id="plot-{self.key}" class="plot" role="img" aria-label="{title}" width="{self.width}" '
                 f'height="{self.height}" viewBox="0 0 {self.width} {self.height}">'
-                f'<text x="{self.left}" y="18" font-size="13" font-weight="bold" fill="{COLOURS["axis"]}">{title}</text>'
+                f'<text x="{self.left}" y="18" font-size="13" font-weight="bold" fill="{COLOURS["axis"]}">'
+                f"{title}</text>"
                 + "".join(self.parts) + "</svg>")
 
 
@@ -199,7 +200,8 @@ def histogram(key: str, title: str, values: Sequence[float], limit: float | None
         if limit_inside:
             plot.vline(limit, COLOURS["limit"], f"gate limit {_fmt(limit)} {unit}", "8 3", row=2)
         else:
-            plot.text(plot.right, plot.top + 50, f"gate limit {_fmt(limit)} {unit} (off the scale) →", COLOURS["limit"], "end")
+            plot.text(plot.right, plot.top + 50, f"gate limit {_fmt(limit)} {unit} (off the scale) →",
+                      COLOURS["limit"], "end")
     plot.axes(nice_ticks(x_min, x_max), nice_ticks(0, plot.y1), f"{unit} ({len(data)} draws)", "draws")
     return plot.svg()
 

@@ -7,7 +7,6 @@ from typing import Any
 from .data import ReportData
 from .tables import report_tables
 
-
 STATUS_STYLE = {"ok": "green", "fail": "bold red", "info": "", "": ""}
 
 
@@ -27,14 +26,14 @@ def print_report(data: ReportData, console: Any) -> None:
             grid = Table.grid(padding=(0, 2))
             grid.add_column(style="bold")
             grid.add_column()
-            for (label, value), status in zip(table.rows, table.statuses):
+            for (label, value), status in zip(table.rows, table.statuses, strict=True):
                 grid.add_row(label, Text(value, style=STATUS_STYLE.get(status, "")))
             console.print(grid)
             continue
         rt = Table(title=table.title, title_justify="left", caption=table.note or None, caption_justify="left")
         for col in table.columns:
             rt.add_column(col, overflow="fold")
-        for row, status in zip(table.rows, table.statuses):
+        for row, status in zip(table.rows, table.statuses, strict=True):
             cells = [Text(c, style=STATUS_STYLE.get(status, "") if c in ("ok", "fail", "GO", "NO-GO") else "")
                      for c in row]
             rt.add_row(*cells)
