@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import duckdb
 
@@ -42,6 +43,37 @@ class ExportedFile:
     rows: int
     bytes: int
     sha256: str
+
+
+class SidecarGate(TypedDict):
+    """The verdict the export was made under (gate_runs' latest row, a current GO)."""
+
+    go: bool
+    evaluated_at: str
+    invocation_id: str | None
+    command: str | None
+    manifest_checksum: str | None
+    manifest_rows: int | None
+    tests_passed: int | None
+    tests_expected: int | None
+    passed_checks: list[str]
+
+
+class Sidecar(TypedDict):
+    """manifest_core_YYYYMMDD.json, in this key order."""
+
+    file: str
+    profile: str
+    config_hash: str
+    enrichment_version: str
+    row_count: int
+    files: list[dict[str, str | int]]  # ExportedFile as a dict
+    gate: SidecarGate
+    tickwindows_version: str
+    duckdb_version: str
+    created_at: str
+    export_date: str
+    source_db: str
 
 
 @dataclass(frozen=True)
@@ -97,10 +129,11 @@ def _copy_table(con: duckdb.DuckDBPyConnection, table: str, tmp: Path) -> int:
         f"copy (select * from main.{table} order by event_id) to {_sql_string(str(tmp))}"
         " (format parquet, compression zstd)"
     )
-    return int(con.execute(f"select count(*) from main.{table}").fetchone()[0])
+    (rows,) = con.execute(f"select count(*) from main.{table}").fetchone() or (0,)
+    return int(rows)
 
 
-def _write_json(path: Path, payload: dict, tmp: Path) -> None:
+def _write_json(path: Path, payload: Sidecar, tmp: Path) -> None:
     tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
@@ -133,7 +166,7 @@ def export_manifest(settings: ExportSettings, now: dt.datetime | None = None) ->
         for (_, name), tmp in zip(targets, temps, strict=True):
             os.replace(tmp, settings.out_dir / name)
         sidecar = settings.out_dir / sidecar_name
-        payload = {
+        payload: Sidecar = {
             "file": targets[0][1],
             "profile": profile,
             "config_hash": config_hash,

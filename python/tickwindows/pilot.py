@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from .download.checkpoint import CHECKPOINT_NAME, CheckpointStore
-from .download.runner import DownloadReport, DownloadSettings, run_jobs
+from .download.runner import DownloadReport, DownloadSettings, ProgressSink, run_jobs
 from .errors import BadInput, GateClosed
 from .gate import require_go
 from .settings import SESSIONS
@@ -112,7 +112,7 @@ def write_measurements(db_path: Path, measurements: list[Measurement], workers: 
         con.close()
 
 
-def run_pilot(settings: DownloadSettings, events: int, *, progress: object | None = None) -> PilotResult:
+def run_pilot(settings: DownloadSettings, events: int, *, progress: ProgressSink | None = None) -> PilotResult:
     if events < 1:
         raise BadInput(f"--events {events}: expected >= 1")
     con = connect_read_only(settings.db_path)

@@ -78,7 +78,7 @@ def build(con: duckdb.DuckDBPyConnection, uni: Universe) -> None:
     con.execute(_DAILY_SQL)
     con.execute(_POOLS_SQL)
     con.execute(_REGULAR_EVENTS_TABLE)
-    batches = con.execute("select coalesce(max(batch), -1) from symbols").fetchone()[0]
+    (batches,) = con.execute("select coalesce(max(batch), -1) from symbols").fetchone() or (-1,)
     for batch in range(batches + 1):
         con.execute(_REGULAR_EVENTS_SQL.format(
             batch=batch, spare=SPARE_DRAWS, pm=PM_SHARE, rth=PM_SHARE + RTH_SHARE, spike_share=SPIKE_DAY_SHARE,

@@ -16,7 +16,7 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import NoReturn
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -122,14 +122,17 @@ def safe_next_url(next_url: object, base_url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
-def _reject_constant(name: str) -> Any:
+JsonObject = dict[str, object]  # a parsed JSON object: values are checked where they are used
+
+
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"non-finite number {name} in JSON")
 
 
-def parse_body(body: bytes) -> dict[str, Any]:
+def parse_body(body: bytes) -> JsonObject:
     """Parse JSON with exact Python ints (timestamps never pass through float)."""
     try:
-        doc = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        doc: object = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise RetryableError(f"malformed or truncated JSON ({len(body)} bytes): {exc}") from None
     if not isinstance(doc, dict):
@@ -149,13 +152,17 @@ def _retry_after_seconds(value: str | None) -> float | None:
 
 @dataclass
 class Page:
-    results: list[dict[str, Any]]
-    next_url: str | None
+    results: list[object]  # the JSON values as served; check_rows() proves they are rows
+    next_url: object  # None on the last page; anything else goes through safe_next_url()
     request_id: str | None
 
 
-def check_rows(rows: list[dict[str, Any]], start_ns: int, end_ns: int, last_ts: int | None) -> int | None:
-    """Every row inside [start, end), sip_timestamp an exact int, ascending across pages."""
+def check_rows(
+    rows: list[object], start_ns: int, end_ns: int, last_ts: int | None
+) -> tuple[list[JsonObject], int | None]:
+    """Every row an object inside [start, end), sip_timestamp an exact int, ascending across pages.
+    Returns the rows and the last sip_timestamp."""
+    checked: list[JsonObject] = []
     for row in rows:
         if not isinstance(row, dict):
             raise RetryableError(f"result row is a {type(row).__name__}, expected an object")
@@ -167,7 +174,8 @@ def check_rows(rows: list[dict[str, Any]], start_ns: int, end_ns: int, last_ts: 
         if last_ts is not None and ts < last_ts:
             raise RetryableError(f"rows not ascending: sip_timestamp {ts} after {last_ts}")
         last_ts = ts
-    return last_ts
+        checked.append(row)
+    return checked, last_ts
 
 
 def fetch_page(
@@ -208,4 +216,5 @@ def fetch_page(
         results = []
     if not isinstance(results, list):
         raise RetryableError(f"results is a {type(results).__name__}, expected a list")
-    return Page(results=results, next_url=next_url, request_id=doc.get("request_id"))
+    request_id = doc.get("request_id")
+    return Page(results=results, next_url=next_url, request_id=request_id if isinstance(request_id, str) else None)

@@ -14,14 +14,15 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import backoff
 import pyarrow as pa
 import requests
+from backoff.types import Details
 
 from ..checksum import file_sha256
 from ..errors import (
@@ -35,7 +36,7 @@ from ..errors import (
 from ..gate import require_go
 from ..settings import KINDS
 from ..warehouse import Window, connect_read_only, read_windows
-from .checkpoint import CHECKPOINT_NAME, CheckpointStore
+from .checkpoint import CHECKPOINT_NAME, CheckpointStore, JobError, JobRow
 from .polygon import (
     PAGE_LIMIT,
     Redactor,
@@ -101,7 +102,7 @@ class DownloadSettings:
         if not 1 <= self.page_limit <= PAGE_LIMIT:
             raise BadInput(f"--page-limit {self.page_limit}: expected 1..{PAGE_LIMIT}")
 
-    def public_args(self) -> dict[str, Any]:
+    def public_args(self) -> dict[str, object]:
         """The settings as recorded in the run log: never the key."""
         args = asdict(self)
         args.pop("api_key")
@@ -150,7 +151,7 @@ class DownloadReport:
     run_id: int
     totals: dict[str, int]
     seconds: float
-    failures: list[dict[str, Any]]
+    failures: list[JobError]
     jobs: list[Job]
 
     @property
@@ -176,8 +177,14 @@ class RunLock:
         self._fh.close()
 
 
-def _retry_waits(base_s: float = 0.5, cap_s: float = 60.0) -> Iterator[float | None]:
-    """backoff wait generator: the server's Retry-After when given, else full-jitter exponential."""
+ProgressSink = Callable[[dict[str, int], str], None]  # (counter snapshot, limiter description)
+
+
+def _retry_waits(base_s: float = 0.5, cap_s: float = 60.0) -> Generator[float | None, BaseException | None, None]:
+    """backoff wait generator: the server's Retry-After when given, else full-jitter exponential.
+
+    backoff primes it with send(None), then sends each exception in and sleeps what it yields.
+    """
     exc = yield None
     attempt = 0
     while True:
@@ -204,8 +211,10 @@ class Downloader:
         self.stop = threading.Event()
         self.fatal: str | None = None
         self._log = log
+        # backoff types wait generators as Generator[float, None, None]; it does send() the exception.
+        wait_gen = cast("Callable[..., Generator[float, None, None]]", _retry_waits)
         self._get_page = backoff.on_exception(
-            _retry_waits,
+            wait_gen,
             RetryableError,
             base_s=settings.retry_base_s,
             cap_s=settings.retry_cap_s,
@@ -219,9 +228,9 @@ class Downloader:
     def log(self, message: str) -> None:
         self._log(self.redact(message))
 
-    def _on_backoff(self, details: dict[str, Any]) -> None:
+    def _on_backoff(self, details: Details) -> None:
         self.counters.add(retries=1)
-        exc = details.get("exception")
+        exc = dict(details).get("exception")  # passed by on_exception; Details does not declare it
         self.log(f"retry {details['tries']} in {details['wait']:.2f}s: {exc}")
 
     def _get_page_once(self, session: requests.Session, url: str, job: Job, first_page: bool,
@@ -239,8 +248,8 @@ class Downloader:
             raise
         self.limiter.on_success()
         window = job.window
-        new_last = check_rows(page.results, window.start_ns, window.end_ns, last_ts)
-        table = rows_to_table(page.results, SCHEMAS[job.kind])
+        rows, new_last = check_rows(page.results, window.start_ns, window.end_ns, last_ts)
+        table = rows_to_table(rows, SCHEMAS[job.kind])
         next_url = None if page.next_url is None else safe_next_url(page.next_url, self.s.base_url)
         return next_url, table, new_last
 
@@ -346,7 +355,7 @@ def plan_jobs(settings: DownloadSettings, store: CheckpointStore, windows: list[
     return todo, skipped
 
 
-def _still_valid(settings: DownloadSettings, job: Job, row: Any) -> bool:
+def _still_valid(settings: DownloadSettings, job: Job, row: JobRow) -> bool:
     w = job.window
     if (row.window_start_ns, row.window_end_ns, row.symbol) != (w.start_ns, w.end_ns, w.symbol):
         return False
@@ -358,7 +367,7 @@ def _still_valid(settings: DownloadSettings, job: Job, row: Any) -> bool:
 
 
 def run_jobs(settings: DownloadSettings, windows: list[Window], *, command: str, forced: bool,
-             progress: Any | None = None) -> DownloadReport:
+             progress: ProgressSink | None = None) -> DownloadReport:
     """Download `windows` (both kinds) into settings.out_dir; resumable, one run at a time per out dir."""
     lock = RunLock(settings.out_dir)
     store = CheckpointStore(settings.out_dir / CHECKPOINT_NAME)
@@ -412,7 +421,7 @@ def run_jobs(settings: DownloadSettings, windows: list[Window], *, command: str,
         lock.release()
 
 
-def download(settings: DownloadSettings, *, progress: Any | None = None,
+def download(settings: DownloadSettings, *, progress: ProgressSink | None = None,
              on_forced: Callable[[], None] | None = None) -> DownloadReport:
     """The `download` command: gate check (unless --force), then every manifest window."""
     con = connect_read_only(settings.db_path)

@@ -9,18 +9,19 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..checksum import file_sha256
 from ..errors import RetryableError
+from .polygon import JsonObject
 
-TS = pa.timestamp("ns", tz="UTC")
-CODES = pa.list_(pa.int32())
+TS: pa.DataType = pa.timestamp("ns", tz="UTC")
+CODES: pa.DataType = pa.list_(pa.int32())
 
 SCHEMAS: dict[str, pa.Schema] = {
     "trades": pa.schema(
@@ -64,7 +65,7 @@ def tick_path(out_dir: Path, kind: str, symbol: str, trading_date: str, event_id
     return out_dir / kind / f"symbol={symbol}" / f"date={trading_date}" / f"{event_id}.parquet"
 
 
-def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+def rows_to_table(rows: Sequence[JsonObject], schema: pa.Schema) -> pa.Table:
     """One page of JSON rows -> an Arrow table; unknown fields are ignored, wrong types are a page fault."""
     try:
         arrays = [pa.array([row.get(field.name) for row in rows], type=field.type) for field in schema]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.panel import Panel
@@ -12,7 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..errors import BadInput
-from .checkpoint import CHECKPOINT_NAME, CheckpointStore
+from .checkpoint import CHECKPOINT_NAME, CheckpointStore, JobError
+
+if TYPE_CHECKING:
+    from .runner import DownloadReport
 
 
 def human_bytes(n: float) -> str:
@@ -73,7 +76,7 @@ class LiveProgress:
         self._progress.update(self._task, total=counters["jobs_total"], completed=finished, detail=detail)
 
 
-def summary_table(report: Any) -> Table:
+def summary_table(report: DownloadReport) -> Table:
     t = report.totals
     table = Table(title=f"download run {report.run_id}: {'complete' if report.complete else 'INCOMPLETE'}")
     table.add_column("metric")
@@ -97,7 +100,7 @@ def summary_table(report: Any) -> Table:
     return table
 
 
-def failures_table(failures: list[dict[str, Any]]) -> Table:
+def failures_table(failures: list[JobError]) -> Table:
     table = Table(title="unfinished jobs (latest errors)")
     for col in ("kind", "symbol", "event_id", "status", "attempts", "error"):
         table.add_column(col, overflow="fold")
@@ -125,9 +128,9 @@ def status_tables(out_dir: Path) -> list[Table]:
                     "exit"):
             runs.add_column(col)
         for r in store.runs()[-5:]:
+            tail = (r["jobs_done"], r["jobs_skipped"], r["jobs_failed"], r["jobs_permanent"], r["exit_code"])
             runs.add_row(str(r["run_id"]), r["command"], r["started_at"], r["finished_at"] or "(interrupted)",
-                         "FORCED" if r["forced"] else "", *(str(r[c]) if r[c] is not None else "" for c in
-                         ("jobs_done", "jobs_skipped", "jobs_failed", "jobs_permanent", "exit_code")))
+                         "FORCED" if r["forced"] else "", *(str(v) if v is not None else "" for v in tail))
         tables = [counts, runs]
         errors = store.errors(limit=10)
         if errors:

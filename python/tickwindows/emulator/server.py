@@ -33,9 +33,11 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TypedDict, cast
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from ..errors import BadInput
@@ -49,6 +51,18 @@ RATE_LIMIT_MESSAGE = ("You've exceeded the maximum requests per minute, please w
 NOT_ENTITLED_MESSAGE = "You are not entitled to this data. Please upgrade your plan at https://massive.com/pricing"
 BAD_GATEWAY_HTML = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad "
                     b"Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+
+
+JsonBody = dict[str, object]  # a JSON object the emulator answers with
+
+
+class EmulatorStats(TypedDict):
+    """A consistent copy of the emulator's counters."""
+
+    requests: int
+    rows_served: int
+    by_status: dict[int, int]
+    by_fault: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -87,7 +101,7 @@ class EmulatorConfig:
 class ApiReply(Exception):
     """An error answer in the API's shape, raised from anywhere inside request handling."""
 
-    def __init__(self, status: int, body: dict, headers: dict[str, str] | None = None):
+    def __init__(self, status: int, body: JsonBody, headers: dict[str, str] | None = None):
         super().__init__(status, body)
         self.status, self.body, self.headers = status, body, headers or {}
 
@@ -291,7 +305,7 @@ class Stats:
         with self.lock:
             self.requests += 1
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> EmulatorStats:
         with self.lock:
             return {"requests": self.requests, "rows_served": self.rows_served,
                     "by_status": dict(self.by_status), "by_fault": dict(self.by_fault)}
@@ -307,12 +321,15 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
+    def _emulator(self) -> Emulator:
+        return cast(_Server, self.server).emulator  # only _Server creates this handler
+
     def do_GET(self) -> None:
-        self.server.emulator._handle(self)  # type: ignore[attr-defined]
+        self._emulator()._handle(self)
 
     def do_POST(self) -> None:
-        emulator = self.server.emulator  # type: ignore[attr-defined]
-        emulator._reply_json(self, 405, {"status": "ERROR", "error": "Method not allowed"}, secrets.token_hex(16))
+        body: JsonBody = {"status": "ERROR", "error": "Method not allowed"}
+        self._emulator()._reply_json(self, 405, body, secrets.token_hex(16))
 
     def log_message(self, format: str, *args: object) -> None:  # quiet: tests and the CLI report stats
         pass
@@ -325,6 +342,10 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a stalled ("slow") handler must not hold up stop()
     request_queue_size = 128  # many download workers connect at once; the default backlog is 5
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+        self.emulator = emulator
+        super().__init__(address, _Handler)
 
 
 class Emulator:
@@ -348,10 +369,9 @@ class Emulator:
         if self._server is not None:
             return self
         try:
-            server = _Server((self.host, self.port), _Handler)
+            server = _Server((self.host, self.port), self)
         except OSError as exc:
             raise BadInput(f"cannot listen on {self.host}:{self.port} ({exc.strerror}); pick another --port") from exc
-        server.emulator = self  # type: ignore[attr-defined]
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
@@ -381,7 +401,7 @@ class Emulator:
         return f"http://{self.host}:{self.port}"
 
     @property
-    def stats(self) -> dict:
+    def stats(self) -> EmulatorStats:
         """A consistent copy of the counters: requests, by_status, by_fault, rows_served."""
         return self._stats.snapshot()
 
@@ -468,7 +488,7 @@ class Emulator:
         return f"{self.url}/v3/{query.kind}/{quote(query.ticker, safe='')}?cursor={query.cursor(after)}"
 
     # writing -----------------------------------------------------------------
-    def _reply_json(self, h: _Handler, status: int, body: dict, request_id: str,
+    def _reply_json(self, h: _Handler, status: int, body: JsonBody, request_id: str,
                     headers: dict[str, str] | None = None) -> None:
         if "results" not in body:  # error bodies read {"status", "request_id", "error"|"message"}
             body = {"status": body["status"], "request_id": request_id,
@@ -520,7 +540,8 @@ class Emulator:
             pass
 
 
-def run_forever(config: EmulatorConfig, port: int, host: str = "127.0.0.1", announce=print) -> dict:
+def run_forever(config: EmulatorConfig, port: int, host: str = "127.0.0.1",
+                announce: Callable[[str], object] = print) -> EmulatorStats:
     """Serve until Ctrl-C; returns the final stats. Used by `tickwindows emulator`."""
     emulator = Emulator(config, port=port, host=host).start()
     announce(emulator.url)

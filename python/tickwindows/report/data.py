@@ -8,8 +8,9 @@ two always show the same figures.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, cast
 
 import duckdb
 
@@ -21,6 +22,51 @@ REQUIRED_RELATIONS = (
     "manifest_summary", "manifest_core", "selection_config", "download_estimate_totals",
     "download_estimate_draws", "manifest_fingerprint",
 )
+
+
+class SelectionConfig(TypedDict):
+    """The columns of main.selection_config (one row: the active profile) that the report reads."""
+
+    profile: str
+    config_hash: str
+    enrichment_version: str
+    min_events: int
+    max_events: int
+    min_symbols: int
+    max_per_symbol: int
+    top20_max_share: float
+    pm_min: float
+    pm_max: float
+    rth_min: float
+    rth_max: float
+    ah_min: float
+    ah_max: float
+    storage_p90_max_gb: float
+    download_p90_max_days: float
+
+
+class EstimateTotals(TypedDict, total=False):
+    """main.download_estimate_totals (one row; empty when the table is)."""
+
+    storage_gb_p50: float | None
+    storage_gb_p90: float | None
+    download_days_p50: float | None
+    download_days_p90: float | None
+    requests_p50: float | None
+    requests_p90: float | None
+    calibrated: bool | None
+    pilot_windows: int | None
+    calibrated_at: datetime | None
+
+
+def session_band(config: SelectionConfig, session: str) -> tuple[float, float]:
+    """The configured (min, max) share of a session (PM, RTH or AH)."""
+    bands = {
+        "PM": (config["pm_min"], config["pm_max"]),
+        "RTH": (config["rth_min"], config["rth_max"]),
+        "AH": (config["ah_min"], config["ah_max"]),
+    }
+    return bands[session]
 
 
 @dataclass(frozen=True)
@@ -36,7 +82,7 @@ class SummaryRow:
 @dataclass
 class ReportData:
     db_path: Path
-    config: dict[str, Any]
+    config: SelectionConfig
     summary: list[SummaryRow]
     gate: GateVerdict | None
     manifest_rows_now: int
@@ -44,7 +90,7 @@ class ReportData:
     events_per_symbol: list[int]  # descending: the concentration curve and the histogram
     storage_draws: list[float]
     days_draws: list[float]
-    totals: dict[str, Any] = field(default_factory=dict)
+    totals: EstimateTotals = field(default_factory=lambda: EstimateTotals())
 
     @property
     def matches_now(self) -> bool:
@@ -79,7 +125,8 @@ class ReportData:
         return [r for r in self.summary if r.section == name]
 
 
-def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, object]]:
+    """Rows as {column: value}; the caller names their types (the warehouse's columns are typed)."""
     cur = con.execute(sql)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
@@ -100,7 +147,8 @@ def load_report(db_path: Path) -> ReportData:
         if len(config_rows) != 1:
             raise BadInput(f"--db {db_path}: main.selection_config has {len(config_rows)} rows, expected 1; "
                            "run `dbt build` again")
-        summary = [SummaryRow(**r) for r in _dicts(con, "select * from main.manifest_summary")]
+        summary = [SummaryRow(*r) for r in con.execute(
+            "select section, metric, value, target, status, detail from main.manifest_summary").fetchall()]
         now = read_fingerprint(con) or Fingerprint(None, None)  # present: checked above
         per_symbol = [n for (n,) in con.execute(
             "select count(*) as n from main.manifest_core group by symbol order by n desc, any_value(symbol)"
@@ -110,7 +158,7 @@ def load_report(db_path: Path) -> ReportData:
         totals = _dicts(con, "select * from main.download_estimate_totals")
         return ReportData(
             db_path=db_path,
-            config=config_rows[0],
+            config=cast(SelectionConfig, config_rows[0]),
             summary=summary,
             gate=latest_verdict(con),
             manifest_rows_now=int(now.rows or 0),
@@ -118,7 +166,7 @@ def load_report(db_path: Path) -> ReportData:
             events_per_symbol=per_symbol,
             storage_draws=[float(s) for s, _ in draws if s is not None],
             days_draws=[float(d) for _, d in draws if d is not None],
-            totals=totals[0] if totals else {},
+            totals=cast(EstimateTotals, totals[0]) if totals else EstimateTotals(),
         )
     finally:
         con.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 from .. import __version__
 from ..settings import SESSIONS
 from . import svg
-from .data import ReportData
+from .data import ReportData, session_band
 from .tables import ReportTable, report_tables
 
 CSS = """
@@ -67,7 +67,10 @@ def table_html(table: ReportTable) -> str:
 def plots_html(data: ReportData) -> str:
     cfg = data.config
     shares = {s: (row.value if (row := data.metric(f"share_{s.lower()}")) else None) for s in SESSIONS}
-    bands = {s: (float(cfg[f"{s.lower()}_min"]), float(cfg[f"{s.lower()}_max"])) for s in SESSIONS}
+    bands: dict[str, tuple[float, float]] = {}
+    for s in SESSIONS:
+        low, high = session_band(cfg, s)
+        bands[s] = (float(low), float(high))
     figures = [
         svg.session_shares(shares, bands),
         svg.events_per_symbol(data.events_per_symbol, int(cfg["max_per_symbol"])),

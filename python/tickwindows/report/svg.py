@@ -5,7 +5,7 @@ distributions of the estimate draws against the gate limits."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 WIDTH, HEIGHT = 560, 260
@@ -75,7 +75,7 @@ class Plot:
                           f'text-anchor="{anchor}">{escape(label)}</text>')
 
     def axes(self, x_ticks: Sequence[float], y_ticks: Sequence[float], x_label: str, y_label: str,
-             x_fmt=_fmt, y_fmt=_fmt) -> None:  # type: ignore[no-untyped-def]
+             x_fmt: Callable[[float], str] = _fmt, y_fmt: Callable[[float], str] = _fmt) -> None:
         # Grid lines go first so that bars and lines are drawn over them.
         self.parts[:0] = [f'<line x1="{self.left}" y1="{self.y(t):.1f}" x2="{self.right}" y2="{self.y(t):.1f}" '
                           f'stroke="{COLOURS["grid"]}"/>' for t in y_ticks]

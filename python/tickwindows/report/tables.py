@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..settings import SESSIONS
-from .data import ReportData, SummaryRow
+from .data import ReportData, SummaryRow, session_band
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,9 @@ def report_tables(data: ReportData) -> list[ReportTable]:
         low = s.lower()
         share = data.metric(f"share_{low}")
         quota, shortfall = data.metric(f"quota_{low}"), data.metric(f"shortfall_{low}")
+        band_min, band_max = session_band(cfg, s)
         session_rows.append([
-            s, fmt_share(_value(share)), f"{fmt_share(cfg.get(f'{low}_min'))} - {fmt_share(cfg.get(f'{low}_max'))}",
+            s, fmt_share(_value(share)), f"{fmt_share(band_min)} - {fmt_share(band_max)}",
             _status(share), fmt_count(_value(quota)), fmt_count(_value(shortfall)),
             "; ".join(x for x in ((share.detail if share else None), (shortfall.detail if shortfall else None)) if x),
         ])

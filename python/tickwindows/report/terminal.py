@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
 
 from .data import ReportData
 from .tables import report_tables
@@ -10,12 +13,8 @@ from .tables import report_tables
 STATUS_STYLE = {"ok": "green", "fail": "bold red", "info": "", "": ""}
 
 
-def print_report(data: ReportData, console: Any) -> None:
+def print_report(data: ReportData, console: Console) -> None:
     """The report on a rich Console: a big coloured verdict, then every table."""
-    from rich.panel import Panel
-    from rich.table import Table
-    from rich.text import Text
-
     colour = "green" if data.current_go else "yellow" if data.gate and data.gate.go else "red"
     headline = data.verdict if data.matches_now or data.gate is None else f"{data.verdict} (STALE)"
     banner = Text(f"  {headline}  ", style=f"bold white on {colour}", justify="center")
