@@ -12,11 +12,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 DEMO_DB ?= warehouse/tickwindows.duckdb
 EMULATOR_PORT ?= 8765
 
-.PHONY: setup test demo bench bench-download docs clean help
+.PHONY: setup lint test demo bench bench-download docs clean help
 
 help:
 	@echo "make demo   - demo inputs, dbt build + gate, emulator, pilot download, report"
-	@echo "make test   - pytest + dbt build on a small deterministic fixture"
+	@echo "make test   - lint, then dbt build on a small deterministic fixture, then pytest"
+	@echo "make lint   - ruff check (python/, bench/, scripts/) and mypy --strict on python/tickwindows"
 	@echo "make bench  - dbt build wall time, per-model times and peak RSS (demo and 10M events)"
 	@echo "make bench-download - downloader rows/s, pages/s, peak RSS, rate-limit share vs the emulator"
 	@echo "make docs   - dbt docs (static, offline) on the small fixture: target/static_index.html"
@@ -33,9 +34,14 @@ $(VENV)/.installed: pyproject.toml
 FIXTURE := .cache/fixture
 FIXTURE_VARS := '{events_path: "$(FIXTURE)/data/events/*.parquet", daily_bars_dir: "$(FIXTURE)/data/daily", profile: smoke}'
 
-# dbt build (seeds, models, unit tests, data tests, the gate) on the small deterministic fixture,
-# then every pytest module (which builds its own copies of the project again, for real).
-test: setup
+# ruff on all Python; mypy strict on the package (configured in pyproject.toml). Caches go to .cache/.
+lint: setup
+	$(BIN)/ruff check python bench scripts
+	$(BIN)/mypy python/tickwindows
+
+# lint first; then dbt build (seeds, models, unit tests, data tests, the gate) on the small
+# deterministic fixture, then every pytest module (which builds its own copies of the project again).
+test: setup lint
 	$(BIN)/tickwindows demo-data --size small --out $(FIXTURE)/data --force
 	rm -f $(FIXTURE)/warehouse.duckdb
 	TICKWINDOWS_DB=$(FIXTURE)/warehouse.duckdb $(BIN)/dbt build --vars $(FIXTURE_VARS)

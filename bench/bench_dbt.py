@@ -78,11 +78,12 @@ def bench(size: str, runs: int, profile: str, extra: list[str]) -> None:
     outcomes = [build_once(inputs, db, profile, extra) for _ in range(runs)]
     walls = [o[0] for o in outcomes]
     median_run = sorted(outcomes, key=lambda o: o[0])[len(outcomes) // 2]
-    wall, rss, timings, code = median_run
+    _, rss, timings, code = median_run
     print(f"\n=== dbt build {' '.join(extra)}, {size} events, profile {profile}: {runs} runs ===")
     print(f"wall (median of {runs}): {statistics.median(walls):.2f} s   runs: "
           + ", ".join(f"{w:.2f}" for w in walls))
-    print(f"peak RSS (median run): {rss / 2**20:.0f} MiB   max over runs: {max(o[1] for o in outcomes) / 2**20:.0f} MiB")
+    peak = max(o[1] for o in outcomes)
+    print(f"peak RSS (median run): {rss / 2**20:.0f} MiB   max over runs: {peak / 2**20:.0f} MiB")
     print(f"exit code: {code}" + ("" if code == 0 else "  (non-zero: a test or the gate failed; see above)"))
     models = [t for t in timings if t["node"].startswith(("model.", "seed."))]
     tests = [t for t in timings if t["node"].startswith(("test.", "unit_test."))]

@@ -27,7 +27,7 @@ BIN = ROOT / ".venv" / "bin"
 CACHE = ROOT / ".cache" / "bench-download"
 sys.path.insert(0, str(ROOT / "python"))
 
-from tickwindows.emulator import Emulator, EmulatorConfig  # noqa: E402
+from tickwindows.emulator.server import Emulator, EmulatorConfig  # noqa: E402
 
 
 def go_warehouse() -> Path:
@@ -68,7 +68,8 @@ def main() -> None:
     rate = float(os.environ.get("BENCH_RATE", "20"))
     db = go_warehouse()
     print(f"emulator on loopback, rate limit {rate:g} req/s; {limit} manifest events (x trades + quotes)")
-    print(f"{'scenario':<44} {'wall s':>7} {'pages/s':>8} {'rows/s':>9} {'MB/s':>6} {'RSS MiB':>8} {'429s':>5} {'limit used':>10}")
+    print(f"{'scenario':<44} {'wall s':>7} {'pages/s':>8} {'rows/s':>9} {'MB/s':>6} {'RSS MiB':>8} {'429s':>5} "
+          f"{'limit used':>10}")
     scenarios = [
         ("50,000-row pages, 1 worker", 1, []),
         ("50,000-row pages, 3 workers", 3, []),

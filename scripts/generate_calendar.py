@@ -95,8 +95,10 @@ def write_csv(rows: list[CalendarRow], out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--start", type=dt.date.fromisoformat, default=DEFAULT_START, help="first date (default %(default)s)")
-    parser.add_argument("--end", type=dt.date.fromisoformat, default=DEFAULT_END, help="last date (default %(default)s)")
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=DEFAULT_START,
+                        help="first date (default %(default)s)")
+    parser.add_argument("--end", type=dt.date.fromisoformat, default=DEFAULT_END,
+                        help="last date (default %(default)s)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="CSV to write (default seeds/nyse_calendar.csv)")
     args = parser.parse_args(argv)
     try:

@@ -68,4 +68,4 @@ def latest_gate_run(db: Path) -> dict:
     with duckdb.connect(str(db), read_only=True) as con:
         cur = con.execute("select * from main.gate_runs order by evaluated_at desc limit 1")
         names = [d[0] for d in cur.description]
-        return dict(zip(names, cur.fetchone()))
+        return dict(zip(names, cur.fetchone(), strict=True))

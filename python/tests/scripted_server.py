@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 Reply = tuple[int, dict[str, str], bytes]
 
@@ -31,7 +31,7 @@ class ScriptedServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 n = len(server.seen)
                 server.seen.append(Seen(self.path, self.headers.get("Authorization"), time.monotonic()))
                 status, headers, body = server.respond(self.path, n)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tickwindows.checkpoint import CheckpointStore
+from tickwindows.download.checkpoint import CheckpointStore
 
 
 def test_jobs_move_through_their_states_and_reset_cleanly(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from tickwindows.demo_data import CALENDAR_SEED, DemoSettings, generate
-from tickwindows.demo_data_sql import EDGE_KINDS, TIE_SCORE
+from tickwindows.demo.generate import CALENDAR_SEED, DemoSettings, generate
+from tickwindows.demo.sql import EDGE_KINDS, TIE_SCORE
 from tickwindows.errors import BadInput
 
 TICKWINDOWS = Path(sys.executable).with_name("tickwindows")
@@ -36,7 +36,7 @@ def con(demo: Path) -> duckdb.DuckDBPyConnection:
     db = duckdb.connect()
     db.execute("set TimeZone = 'UTC'")
     db.execute(f"create view events as select * from read_parquet('{demo}/events/*.parquet')")
-    db.execute(f"""
+    db.execute("""
         create view placed as
         select *, timezone('America/New_York', timezone('UTC', "timestamp")) as et,
                cast(timezone('America/New_York', timezone('UTC', "timestamp")) as date) as et_date
@@ -50,7 +50,8 @@ def con(demo: Path) -> duckdb.DuckDBPyConnection:
         create table daily as
         select upper(regexp_extract(filename, '([^/]+)\\.parquet$', 1)) as symbol,
                coalesce(try_cast("date" as date),
-                        cast(timezone('America/New_York', make_timestamp(coalesce(t, "timestamp") * 1000)::timestamptz) as date)) as d,
+                        cast(timezone('America/New_York',
+                                      make_timestamp(coalesce(t, "timestamp") * 1000)::timestamptz) as date)) as d,
                close, volume
         from read_parquet('{demo}/daily/*.parquet', union_by_name = true, filename = true)
     """)
@@ -157,7 +158,8 @@ def test_every_edge_kind_is_present(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_regular_events_are_minute_aligned(con: duckdb.DuckDBPyConnection) -> None:
-    assert con.execute("select count(*) from events where second(\"timestamp\") <> 0 or microsecond(\"timestamp\") <> 0").fetchone()[0] == 0
+    assert con.execute("select count(*) from events"
+                       " where second(\"timestamp\") <> 0 or microsecond(\"timestamp\") <> 0").fetchone()[0] == 0
 
 
 def test_session_mix_is_near_the_detector_targets(con: duckdb.DuckDBPyConnection) -> None:
@@ -234,7 +236,8 @@ def test_daily_bars_skip_weekends_and_holidays(con: duckdb.DuckDBPyConnection) -
 @pytest.mark.parametrize("fmt, parquet_type", [
     ("timestamptz", "timestamp[us, tz=UTC]"), ("ns", "int64"), ("us", "int64"), ("ms", "int64"),
 ])
-def test_each_timestamp_format_stores_the_same_instants(demo: Path, tmp_path: Path, fmt: str, parquet_type: str) -> None:
+def test_each_timestamp_format_stores_the_same_instants(demo: Path, tmp_path: Path, fmt: str,
+                                                        parquet_type: str) -> None:
     generate(small(tmp_path, timestamp_format=fmt))
     assert str(pq.read_schema(tmp_path / "events" / "part-000.parquet").field("timestamp").type) == parquet_type
     as_utc = {

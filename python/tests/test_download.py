@@ -10,7 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -23,8 +22,9 @@ import requests
 
 from scripted_server import ScriptedServer, page, trade
 from tick_warehouse import Ev, build_warehouse, record_gate
-from tickwindows.download import DownloadSettings, download
-from tickwindows.emulator import Emulator, EmulatorConfig, expected_rows
+from tickwindows.download.runner import DownloadSettings, download
+from tickwindows.emulator.data import expected_rows
+from tickwindows.emulator.server import Emulator, EmulatorConfig
 from tickwindows.errors import ApiError, BadInput, GateClosed
 
 KEY = "sk-test-Zq8vLk3Jr0TopSecret"
@@ -91,7 +91,7 @@ def test_pages_stream_into_files_with_every_row_of_the_window(clean: tuple[Path,
             assert table.num_rows == 0 or pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
             ts = table.column("sip_timestamp").cast(pa.int64()).to_pylist()
             assert ts == sorted(ts) and all(ev.start_ns <= t < ev.end_ns for t in ts)
-            keys = list(zip(ts, table.column("sequence_number").to_pylist()))
+            keys = list(zip(ts, table.column("sequence_number").to_pylist(), strict=True))
             assert len(set(keys)) == len(keys)  # no page written twice
     con = sqlite3.connect(out / "_checkpoint.sqlite")
     pages = dict(con.execute("select kind, pages from jobs where symbol = 'AAPL'").fetchall())
@@ -249,7 +249,7 @@ def test_force_skips_the_gate_loudly_and_is_logged(tmp_path: Path, emulator: Emu
 
 def test_the_key_never_leaks_into_output_logs_or_the_store(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    build_warehouse(db, EVENTS + [Ev("NOAUTHX", "RTH", datetime(2024, 3, 5, 16, 0), 60)])
+    build_warehouse(db, [*EVENTS, Ev("NOAUTHX", "RTH", datetime(2024, 3, 5, 16, 0), 60)])
     out = tmp_path / "ticks"
     config = EmulatorConfig(seed=5, fault_rate=0.3, api_key=KEY, slow_s=1.0, storm_length=(1, 2))
     with Emulator(config, port=0) as emu:

@@ -16,9 +16,11 @@ import massive
 import pytest
 import requests
 
-from tickwindows import emulator_data as data
-from tickwindows.emulator import FAULT_KINDS, Emulator, EmulatorConfig, FaultPlan, expected_rows
+from tickwindows.emulator import data
+from tickwindows.emulator.data import expected_rows
+from tickwindows.emulator.server import FAULT_KINDS, Emulator, EmulatorConfig, FaultPlan
 from tickwindows.errors import BadInput
+from tickwindows.settings import KINDS
 
 NS = 1_000_000_000
 ET = ZoneInfo("America/New_York")
@@ -139,7 +141,7 @@ def test_no_data_outside_sessions_weekends_and_for_nodata_tickers(emu):
 
 def test_activity_levels_follow_heat_and_time_of_day():
     hot_rth = expected_rows("quotes", "HOTSMALL", et(10, 0), et(10, 20))
-    quiet_ah = sum(expected_rows(k, "QUIETCO", et(17, 0), et(17, 20)) for k in data.KINDS)
+    quiet_ah = sum(expected_rows(k, "QUIETCO", et(17, 0), et(17, 20)) for k in KINDS)
     pm = expected_rows("trades", "AAPL", et(6, 0), et(6, 20))
     rth = expected_rows("trades", "AAPL", et(12, 0), et(12, 20))
     assert hot_rth >= 200_000  # many 50,000-row pages
@@ -170,7 +172,7 @@ def test_official_client_parses_every_page_and_field_as_served(emu):
         parsed = list(lister("HOTX", timestamp_gte=lo, timestamp_lt=hi, order="asc", limit=500))
         assert len(pages) > 3 and len(parsed) == len(served) == expected_rows(kind, "HOTX", lo, hi)
         seen = set()
-        for raw, model in zip(served, parsed):
+        for raw, model in zip(served, parsed, strict=True):
             seen.update(raw)
             for field in model.__dataclass_fields__:
                 assert getattr(model, field) == raw.get(field), (kind, field, raw)
@@ -374,7 +376,7 @@ def test_config_rejects_bad_values_naming_them():
         EmulatorConfig(faults=("429", "teapot"))
     with pytest.raises(BadInput, match="fault_rate"):
         EmulatorConfig(fault_rate=1.5)
-    with pytest.raises(BadInput, match="127.0.0.1"):
+    with pytest.raises(BadInput, match=r"127.0.0.1"):
         Emulator(host="0.0.0.0")
 
 
@@ -397,5 +399,5 @@ def test_cli_serves_until_interrupted_and_reports_stats():
             proc.kill()
     assert proc.returncode == 0 and "1 requests, 3 rows served" in out
 
-    refused = subprocess.run(cmd[:3] + ["emulator", "--host", "0.0.0.0"], capture_output=True, text=True, timeout=30)
+    refused = subprocess.run([*cmd[:3], "emulator", "--host", "0.0.0.0"], capture_output=True, text=True, timeout=30)
     assert refused.returncode == 2 and "127.0.0.1" in refused.stderr

@@ -45,7 +45,8 @@ def test_a_go_manifest_is_exported_with_a_matching_sidecar(clean_build: Path, tm
     assert entry["bytes"] == parquet.stat().st_size
     profile, config_hash, version = query(clean_build, "select profile, config_hash, enrichment_version "
                                                        "from selection_config")[0]
-    assert (sidecar["profile"], sidecar["config_hash"], sidecar["enrichment_version"]) == (profile, config_hash, version)
+    assert (sidecar["profile"], sidecar["config_hash"], sidecar["enrichment_version"]) == (
+        profile, config_hash, version)
     gate = latest_gate_run(clean_build)
     assert sidecar["gate"]["invocation_id"] == gate["invocation_id"]
     assert sidecar["gate"]["manifest_checksum"] == gate["manifest_checksum"]
@@ -90,7 +91,7 @@ def test_a_nogo_verdict_is_refused(warehouse_copy: Path, tmp_path: Path) -> None
                        false as go, 'gate_03_pm_share' as failed_checks,
                        'gate_03_pm_share: share 0.02 below 0.1' as failure_messages)
                        from gate_runs order by evaluated_at desc limit 1""")
-    with pytest.raises(GateClosed, match="NO-GO.*gate_03_pm_share"):
+    with pytest.raises(GateClosed, match=r"NO-GO.*gate_03_pm_share"):
         export_manifest(settings(warehouse_copy, tmp_path / "out"))
     assert not (tmp_path / "out").exists()
 

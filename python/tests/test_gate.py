@@ -17,7 +17,8 @@ FIRST_EVENT = "(select min(event_id) from manifest_core)"
 
 DEFECTS = {
     "gate_01_selected_events": [
-        "delete from manifest_core where event_id not in (select event_id from manifest_core order by event_id limit 50)",
+        "delete from manifest_core"
+        " where event_id not in (select event_id from manifest_core order by event_id limit 50)",
     ],
     "gate_02_distinct_symbols": [
         # Relabel all but 10 symbols' events onto those 10: too few distinct symbols.
@@ -45,7 +46,8 @@ DEFECTS = {
     ],
     "gate_10_no_lookahead": [
         # A baseline that includes its own day: the mean over the previous rows AND day D.
-        """update daily_metrics set adv20_volume = (coalesce(adv20_volume, 0) * history_days + volume_day) / (history_days + 1)
+        """update daily_metrics
+           set adv20_volume = (coalesce(adv20_volume, 0) * history_days + volume_day) / (history_days + 1)
            where (symbol, trading_date) in (select symbol, trading_date from manifest_core)""",
     ],
     "gate_11_windows_valid": [
@@ -63,7 +65,8 @@ def evaluate_gate(db: Path, small_inputs: Path, work: Path):
 
 
 @pytest.mark.parametrize("check", sorted(DEFECTS))
-def test_each_check_fails_on_its_own_defect(check: str, warehouse_copy: Path, small_inputs: Path, tmp_path: Path) -> None:
+def test_each_check_fails_on_its_own_defect(check: str, warehouse_copy: Path, small_inputs: Path,
+                                            tmp_path: Path) -> None:
     with duckdb.connect(str(warehouse_copy)) as con:
         for sql in DEFECTS[check]:
             con.execute(sql)
@@ -99,7 +102,8 @@ def test_gate_on_the_clean_tables_is_go_and_every_evaluation_is_recorded(
     assert run.returncode == 0, run.output[-3000:]
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         rows, go, command, failed = con.execute(
-            "select count(*), arg_max(go, evaluated_at), arg_max(command, evaluated_at), arg_max(tests_failed, evaluated_at) from gate_runs"
+            "select count(*), arg_max(go, evaluated_at), arg_max(command, evaluated_at),"
+            " arg_max(tests_failed, evaluated_at) from gate_runs"
         ).fetchone()
     assert rows == before + 1 and go is True and command == "test" and failed == 0
 

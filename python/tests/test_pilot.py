@@ -8,10 +8,11 @@ from pathlib import Path
 import duckdb
 
 from tick_warehouse import Ev, build_warehouse, record_gate
-from tickwindows.download import DownloadSettings, download
-from tickwindows.emulator import Emulator, EmulatorConfig, expected_rows
+from tickwindows.download.runner import DownloadSettings, download
+from tickwindows.emulator.data import expected_rows
+from tickwindows.emulator.server import Emulator, EmulatorConfig
 from tickwindows.pilot import run_pilot, stratified_sample, tercile_of
-from tickwindows.manifest import Window
+from tickwindows.warehouse import Window
 
 KEY = "sk-pilot-key-9f8e7d"
 SESSION_HOURS = {"PM": 12, "RTH": 16, "AH": 22}  # UTC hours inside each ET session (March, EST)

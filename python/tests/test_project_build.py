@@ -89,16 +89,19 @@ def test_rebuild_gives_the_identical_manifest(small_inputs: Path, clean_build: P
     run = run_dbt(["build"], db, input_vars(small_inputs), tmp_path)
     assert run.returncode == 0, run.output[-3000:]
     assert manifest_fingerprint(db) == manifest_fingerprint(clean_build)
-    assert query(db, "select config_hash from selection_config") == query(clean_build, "select config_hash from selection_config")
+    config_hash = "select config_hash from selection_config"
+    assert query(db, config_hash) == query(clean_build, config_hash)
 
 
 @pytest.mark.parametrize("fmt", ["ns", "us", "ms", "timestamptz"])
 def test_timestamp_storage_formats_give_the_same_events(fmt: str, clean_build: Path, tmp_path: Path) -> None:
     inputs = generate_inputs(tmp_path / "data", "--timestamp-format", fmt)
     db = tmp_path / "w.duckdb"
-    run = run_dbt(["build", "--select", "+events_enriched", "--indirect-selection", "cautious"], db, input_vars(inputs), tmp_path)
+    run = run_dbt(["build", "--select", "+events_enriched", "--indirect-selection", "cautious"], db,
+                  input_vars(inputs), tmp_path)
     assert run.returncode == 0, run.output[-3000:]
-    sql = "select md5(string_agg(event_id || session || trading_date, ',' order by event_id)), count(*) from events_enriched"
+    sql = ("select md5(string_agg(event_id || session || trading_date, ',' order by event_id)), count(*)"
+           " from events_enriched")
     assert query(db, sql) == query(clean_build, sql)
 
 
@@ -116,7 +119,8 @@ def test_other_symbols_and_daily_files_without_vwap(small_inputs: Path, tmp_path
         cols = {"open": [10.0] * len(days), "high": [11.0] * len(days), "low": [9.0] * len(days),
                 "close": [10.0 + i] * len(days), "volume": vol}
         if sym == "ZETA":  # Polygon aggregates style: epoch ms of ET midnight, vw, n
-            cols["t"] = [int(query_memory(f"select epoch_ms(timezone('America/New_York', timestamp '{d} 00:00:00'))")[0][0]) for d in days]
+            cols["t"] = [int(query_memory(f"select epoch_ms(timezone('America/New_York', timestamp '{d} 00:00:00'))")
+                             [0][0]) for d in days]
             cols["vw"] = [10.5] * len(days)
             cols["n"] = [5000] * len(days)
         else:  # plain date, no vwap, no transactions
@@ -131,9 +135,11 @@ def test_other_symbols_and_daily_files_without_vwap(small_inputs: Path, tmp_path
         "score": [3.0, 2.0, 1.0, 0.5],
     }), inputs / "events" / "part-000.parquet")
     db = tmp_path / "w.duckdb"
-    run = run_dbt(["build", "--select", "+events_enriched", "--indirect-selection", "cautious"], db, input_vars(inputs), tmp_path)
+    run = run_dbt(["build", "--select", "+events_enriched", "--indirect-selection", "cautious"], db,
+                  input_vars(inputs), tmp_path)
     assert run.returncode == 0, run.output[-3000:]
-    rows = query(db, "select symbol, session, dollar_volume_day, history_days, rvol_day > 4 from events_enriched order by symbol, event_ts_utc")
+    rows = query(db, "select symbol, session, dollar_volume_day, history_days, rvol_day > 4 from events_enriched"
+                     " order by symbol, event_ts_utc")
     assert [(r[0], r[1]) for r in rows] == [("BRK.B", "RTH"), ("QQQX", "AH"), ("ZETA", "PM"), ("ZETA", "RTH")]
     assert rows[0][2] == pytest.approx(11.0 * 5_000_000)   # no vwap: close x volume
     assert rows[2][2] == pytest.approx(10.5 * 5_000_000)   # vw x volume
@@ -179,7 +185,8 @@ def test_each_profile_has_its_own_config_hash(small_inputs: Path, tmp_path: Path
     hashes = set()
     for profile in ("core", "relaxed", "smoke"):
         db = tmp_path / f"warehouse_{profile}.duckdb"
-        run = run_dbt(["build", "--select", "+selection_config", "--indirect-selection", "cautious"], db, input_vars(small_inputs, profile), tmp_path)
+        run = run_dbt(["build", "--select", "+selection_config", "--indirect-selection", "cautious"], db,
+                      input_vars(small_inputs, profile), tmp_path)
         assert run.returncode == 0, run.output[-2000:]
         hashes.add(query(db, "select config_hash from selection_config")[0][0])
     assert len(hashes) == 3

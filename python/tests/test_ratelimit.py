@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tick_warehouse import Ev, build_warehouse
-from tickwindows.download import DownloadSettings, download
-from tickwindows.emulator import Emulator, EmulatorConfig
+from tickwindows.download.ratelimit import AdaptiveRate, FixedRate, parse_rate
+from tickwindows.download.runner import DownloadSettings, download
+from tickwindows.emulator.server import Emulator, EmulatorConfig
 from tickwindows.errors import BadInput
-from tickwindows.ratelimit import AdaptiveRate, FixedRate, parse_rate
 
 
 @pytest.mark.parametrize("text, per_s", [("5/min", 5 / 60), ("100/s", 100.0), ("2/h", 2 / 3600), ("20", 20.0),

@@ -13,9 +13,11 @@ import pytest
 
 from dbt_project import BIN, input_vars, query, run_dbt
 from tickwindows.errors import BadInput
-from tickwindows.report import load_report, parse_checks, report_tables
-from tickwindows.report_html import render_html
-from tickwindows.report_svg import _quantile, events_per_symbol, histogram, nice_ticks
+from tickwindows.gate import parse_checks
+from tickwindows.report.data import load_report
+from tickwindows.report.html import render_html
+from tickwindows.report.svg import _quantile, events_per_symbol, histogram, nice_ticks
+from tickwindows.report.tables import report_tables
 
 PLOT_IDS = ("plot-session-shares", "plot-events-per-symbol", "plot-concentration", "plot-estimates")
 

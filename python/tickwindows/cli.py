@@ -1,15 +1,96 @@
-"""The `tickwindows` command line: parses options and prints; the work lives in the modules."""
+"""The `tickwindows` command line: parses options and prints; the work lives in the modules.
+
+Options that several commands take (`--db`, the download directory `--out`, the downloader's
+settings) are defined once below and shared. Command modules are imported inside each command,
+so `tickwindows --help` and small commands start fast.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
 
 import click
 
 from . import __version__
 from .errors import TickwindowsError
+from .settings import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_EXPORT_DIR,
+    DEFAULT_REPORT_HTML,
+    DEFAULT_TICKS_DIR,
+    REAL_API_BASE_URL,
+    default_db_path,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .download.runner import DownloadReport, DownloadSettings
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+# --- options shared by several commands, each defined once ---
+
+
+def _db_or_default(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    return value if value is not None else default_db_path()
+
+
+db_option = click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None, callback=_db_or_default,
+    help="DuckDB warehouse [default: $TICKWINDOWS_DB or warehouse/tickwindows.duckdb].",
+)
+ticks_dir_option = click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_TICKS_DIR,
+    show_default=True, help="Where tick files and their checkpoint store (_checkpoint.sqlite) go.",
+)
+
+
+class DownloadOptions(TypedDict):
+    """What `download_options` passes to a command."""
+
+    db_path: Path
+    out_dir: Path
+    base_url: str
+    workers: int
+    rate_limit: str | None
+    kinds: str
+    max_pages: int
+    resume: bool
+    quiet: bool
+    page_limit: int
+    retry_budget: float
+    timeout_s: float
+
+
+def download_options(fn: F) -> F:
+    """Options shared by `download` and `pilot` (same downloader, same checkpoint store)."""
+    options = [
+        db_option,
+        ticks_dir_option,
+        click.option("--base-url", default=REAL_API_BASE_URL, show_default=True,
+                     help="API root; plain http only on loopback (the emulator)."),
+        click.option("--workers", type=int, default=1, show_default=True, help="Parallel download threads."),
+        click.option("--rate-limit", default=None,
+                     help="Requests per time unit, e.g. 5/min (free tier) or 100/s. Default: adaptive (AIMD on 429s)."),
+        click.option("--kinds", default="trades,quotes", show_default=True, help="Which endpoints to fetch."),
+        click.option("--max-pages", type=int, default=10_000, show_default=True,
+                     help="Refuse a window needing more pages than this (guards against cursor loops)."),
+        click.option("--resume/--no-resume", default=True, show_default=True,
+                     help="Skip jobs already done whose file still matches its sha256."),
+        click.option("--retry-budget", type=float, default=600.0, show_default=True,
+                     help="Seconds to keep retrying one failing request (429/5xx/resets) before the job fails."),
+        click.option("--quiet", is_flag=True, help="No progress bar; only the final line."),
+        click.option("--page-limit", type=int, default=50_000, hidden=True, help="Rows per page (tests)."),
+        click.option("--timeout", "timeout_s", type=float, default=60.0, hidden=True, help="HTTP timeout (s)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -28,16 +109,17 @@ def cli() -> None:
     """
 
 
-# --- demo-data (demo_data.py) ---
+# --- demo-data (demo/) ---
 @cli.command("demo-data")
-@click.option("--out", type=click.Path(file_okay=False), default="data", show_default=True,
+@click.option("--out", type=click.Path(file_okay=False), default=DEFAULT_DATA_DIR, show_default=True,
               help="Writes OUT/events/part-NNN.parquet and OUT/daily/{SYMBOL}.parquet.")
 @click.option("--seed", type=int, default=42, show_default=True, help="Same seed and options: byte-identical files.")
 @click.option("--size", type=click.Choice(["small", "default"]), default="default", show_default=True,
               help="Preset. default: 2,200 symbols, 3 years of daily bars ending 2025-10-31, 700,000 events; "
                    "small: 80 symbols, 1 year, 6,000 events.")
 @click.option("--symbols", type=int, default=None, help="Override the preset's number of symbols.")
-@click.option("--events", type=int, default=None, help="Override the preset's number of event rows (edge rows included).")
+@click.option("--events", type=int, default=None,
+              help="Override the preset's number of event rows (edge rows included).")
 @click.option("--start", metavar="YYYY-MM-DD", default=None,
               help="First day of daily bars (default: the preset's years before --end).")
 @click.option("--end", metavar="YYYY-MM-DD", default=None, help="Last day of daily bars [default: 2025-10-31].")
@@ -49,7 +131,7 @@ def demo_data_command(out: str, seed: int, size: str, symbols: int | None, event
                       start: str | None, end: str | None, timestamp_format: str, force: bool) -> None:
     """Generate synthetic FASE 2.5 inputs (events + per-symbol daily bars) for the dbt project.
 
-    The data follow CONTRACT.md "Inputs" and mix its variants (date vs epoch-ms `t` / `timestamp`
+    The data follow docs/CONTRACT.md "Inputs" and mix its variants (date vs epoch-ms `t` / `timestamp`
     daily files, vwap/vw, transactions/n), with realistic shape (heavy-tailed events per symbol on
     volume-spike days, ~18/79/3 % PM/RTH/AH, penny, illiquid, IPO and delisted names) and edge rows
     on purpose: weekends, holidays, early-close afternoons, outside hours, exact session boundaries,
@@ -62,7 +144,7 @@ def demo_data_command(out: str, seed: int, size: str, symbols: int | None, event
       tickwindows demo-data --size small --out /tmp/demo --force
       tickwindows demo-data --events 10000000 --timestamp-format ns --out data-10m
     """
-    from .demo_data import DemoSettings, generate
+    from .demo.generate import DemoSettings, generate
 
     settings = DemoSettings.from_options(
         out=out, seed=seed, size=size, symbols=symbols, events=events,
@@ -74,7 +156,7 @@ def demo_data_command(out: str, seed: int, size: str, symbols: int | None, event
         click.echo(line)
 
 
-# --- emulator (emulator.py) ---
+# --- emulator (emulator/) ---
 @cli.command("emulator")
 @click.option("--port", type=int, default=8765, show_default=True, help="TCP port (0 = any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Listen address; loopback only.")
@@ -105,7 +187,7 @@ def emulator_command(port: int, host: str, seed: int, latency_ms: float, rate_li
       tickwindows emulator --port 8765 --fault-rate 0.05 --rate-limit 50
       curl 'http://127.0.0.1:8765/v3/quotes/AAPL?timestamp=2024-03-05&order=asc&limit=5'
     """
-    from .emulator import EmulatorConfig, run_forever
+    from .emulator.server import EmulatorConfig, run_forever
 
     config = EmulatorConfig(
         seed=seed, latency_ms=latency_ms, rate_limit=rate_limit, rate_limit_window_s=rate_limit_window,
@@ -118,65 +200,34 @@ def emulator_command(port: int, host: str, seed: int, latency_ms: float, rate_li
                f"status {stats['by_status']}, faults {stats['by_fault']}")
 
 
-# --- download / status / pilot (download.py, checkpoint.py, pilot.py) ---
+# --- download / status / pilot (download/, pilot.py) ---
 
 
-def _download_options(fn):  # type: ignore[no-untyped-def]
-    """Options shared by `download` and `pilot` (same downloader, same checkpoint store)."""
-    from .paths import DEFAULT_TICKS_DIR, REAL_API_BASE_URL
-
-    options = [
-        click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                     help="DuckDB warehouse [default: $TICKWINDOWS_DB or warehouse/tickwindows.duckdb]."),
-        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-                     default=DEFAULT_TICKS_DIR, show_default=True, help="Where tick files and the checkpoint go."),
-        click.option("--base-url", default=REAL_API_BASE_URL, show_default=True,
-                     help="API root; plain http only on loopback (the emulator)."),
-        click.option("--workers", type=int, default=1, show_default=True, help="Parallel download threads."),
-        click.option("--rate-limit", default=None,
-                     help="Requests per time unit, e.g. 5/min (free tier) or 100/s. Default: adaptive (AIMD on 429s)."),
-        click.option("--kinds", default="trades,quotes", show_default=True, help="Which endpoints to fetch."),
-        click.option("--max-pages", type=int, default=10_000, show_default=True,
-                     help="Refuse a window needing more pages than this (guards against cursor loops)."),
-        click.option("--resume/--no-resume", default=True, show_default=True,
-                     help="Skip jobs already done whose file still matches its sha256."),
-        click.option("--retry-budget", type=float, default=600.0, show_default=True,
-                     help="Seconds to keep retrying one failing request (429/5xx/resets) before the job fails."),
-        click.option("--quiet", is_flag=True, help="No progress bar; only the final line."),
-        click.option("--page-limit", type=int, default=50_000, hidden=True, help="Rows per page (tests)."),
-        click.option("--timeout", "timeout_s", type=float, default=60.0, hidden=True, help="HTTP timeout (s)."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
-def _settings(**kw: Any) -> Any:
-    from .download import DownloadSettings, api_key_from_env, parse_kinds
-    from .paths import default_db_path
-    from .ratelimit import parse_rate
+def _settings(options: DownloadOptions, *, limit: int | None = None, force: bool = False) -> DownloadSettings:
+    from .download.ratelimit import parse_rate
+    from .download.runner import DownloadSettings, api_key_from_env, parse_kinds
 
     return DownloadSettings(
-        db_path=kw["db_path"] or default_db_path(),
-        out_dir=kw["out_dir"],
-        base_url=kw["base_url"],
+        db_path=options["db_path"],
+        out_dir=options["out_dir"],
+        base_url=options["base_url"],
         api_key=api_key_from_env(),
-        workers=kw["workers"],
-        limit=kw.get("limit"),
-        force=kw.get("force", False),
-        rate_limit=parse_rate(kw["rate_limit"]) if kw["rate_limit"] else None,
-        kinds=parse_kinds(kw["kinds"]),
-        max_pages=kw["max_pages"],
-        resume=kw["resume"],
-        quiet=kw["quiet"],
-        page_limit=kw["page_limit"],
-        retry_budget_s=kw["retry_budget"],
-        timeout_s=kw["timeout_s"],
+        workers=options["workers"],
+        limit=limit,
+        force=force,
+        rate_limit=parse_rate(options["rate_limit"]) if options["rate_limit"] else None,
+        kinds=parse_kinds(options["kinds"]),
+        max_pages=options["max_pages"],
+        resume=options["resume"],
+        quiet=options["quiet"],
+        page_limit=options["page_limit"],
+        retry_budget_s=options["retry_budget"],
+        timeout_s=options["timeout_s"],
     )
 
 
-def _finish_report(console: Any, report: Any, quiet: bool) -> int:
-    from .download_view import failures_table, human_bytes, summary_table
+def _finish_report(console: Console, report: DownloadReport, quiet: bool) -> int:
+    from .download.view import failures_table, human_bytes, summary_table
 
     t = report.totals
     if quiet:
@@ -196,11 +247,11 @@ def _finish_report(console: Any, report: Any, quiet: bool) -> int:
 
 
 @cli.command()
-@_download_options
+@download_options
 @click.option("--limit", type=int, default=None, help="Only the first N manifest events, in event_id order.")
 @click.option("--force", is_flag=True, help="Skip the GO/NO-GO gate check (loudly; recorded in the run log).")
 @click.pass_context
-def download(ctx: click.Context, **kw: Any) -> None:
+def download(ctx: click.Context, limit: int | None, force: bool, **options: Unpack[DownloadOptions]) -> None:
     """Download trades and quotes for every manifest window, after checking the gate.
 
     Reads main.manifest_core from the warehouse, refuses to start unless the latest gate_runs
@@ -217,10 +268,10 @@ def download(ctx: click.Context, **kw: Any) -> None:
     """
     from rich.console import Console
 
-    from .download import download as run_download
-    from .download_view import LiveProgress, force_banner
+    from .download.runner import download as run_download
+    from .download.view import LiveProgress, force_banner
 
-    settings = _settings(**kw)
+    settings = _settings(options, limit=limit, force=force)
     out, err = Console(), Console(stderr=True)
     with LiveProgress(err, settings.quiet) as progress:
         report = run_download(settings, progress=progress, on_forced=lambda: force_banner(err))
@@ -228,8 +279,7 @@ def download(ctx: click.Context, **kw: Any) -> None:
 
 
 @cli.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default="data/ticks",
-              show_default=True, help="The download directory holding _checkpoint.sqlite.")
+@ticks_dir_option
 def status(out_dir: Path) -> None:
     """Show the checkpoint store: jobs by kind and status, rows, bytes, recent runs and errors.
 
@@ -239,7 +289,7 @@ def status(out_dir: Path) -> None:
     """
     from rich.console import Console
 
-    from .download_view import status_tables
+    from .download.view import status_tables
 
     console = Console()
     for table in status_tables(out_dir):
@@ -247,10 +297,10 @@ def status(out_dir: Path) -> None:
 
 
 @cli.command()
-@_download_options
+@download_options
 @click.option("--events", type=int, default=20, show_default=True, help="How many manifest events to sample.")
 @click.pass_context
-def pilot(ctx: click.Context, events: int, **kw: Any) -> None:
+def pilot(ctx: click.Context, events: int, **options: Unpack[DownloadOptions]) -> None:
     """Download a stratified sample of manifest events and record what they cost.
 
     Picks EVENTS events across sessions (PM/RTH/AH) and adv20_dollar terciles (event_id order
@@ -265,10 +315,10 @@ def pilot(ctx: click.Context, events: int, **kw: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .download_view import LiveProgress, human_bytes
+    from .download.view import LiveProgress, human_bytes
     from .pilot import run_pilot
 
-    settings = _settings(**kw)
+    settings = _settings(options)
     out, err = Console(), Console(stderr=True)
     with LiveProgress(err, settings.quiet, label="pilot") as progress:
         result = run_pilot(settings, events, progress=progress)
@@ -285,15 +335,16 @@ def pilot(ctx: click.Context, events: int, **kw: Any) -> None:
         out.print("strata: " + ", ".join(f"{k}={v}" for k, v in sorted(result.strata.items())))
     ctx.exit(_finish_report(out, result.report, settings.quiet))
 
-# --- report / export (report.py, export.py) ---
+# --- report / export (report/, export.py) ---
+
+
 @cli.command()
-@click.option("--db", "report_db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="DuckDB warehouse [default: $TICKWINDOWS_DB or warehouse/tickwindows.duckdb].")
+@db_option
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("reports/tickwindows_report.html"), show_default=True,
+              default=Path(DEFAULT_REPORT_HTML), show_default=True,
               help="Where to write the self-contained HTML report (tables + inline SVG plots).")
 @click.option("--no-html", is_flag=True, help="Only print to the terminal.")
-def report(report_db: Path | None, html_path: Path, no_html: bool) -> None:
+def report(db_path: Path, html_path: Path, no_html: bool) -> None:
     """Print the dry-run / gate report: verdict, funnel, session mix, concentration, estimates, checks.
 
     Reads the warehouse read-only (run `dbt build` first). Exits 0 whenever the report could be
@@ -307,11 +358,11 @@ def report(report_db: Path | None, html_path: Path, no_html: bool) -> None:
     """
     from rich.console import Console
 
-    from .paths import default_db_path
-    from .report import load_report, print_report
-    from .report_html import write_html
+    from .report.data import load_report
+    from .report.html import write_html
+    from .report.terminal import print_report
 
-    data = load_report(report_db or default_db_path())
+    data = load_report(db_path)
     console = Console()
     print_report(data, console)
     if not no_html:
@@ -319,15 +370,15 @@ def report(report_db: Path | None, html_path: Path, no_html: bool) -> None:
 
 
 @cli.command()
-@click.option("--db", "export_db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="DuckDB warehouse [default: $TICKWINDOWS_DB or warehouse/tickwindows.duckdb].")
-@click.option("--out", "export_out", type=click.Path(file_okay=False, path_type=Path), default=Path("exports"),
-              show_default=True, help="Folder for the Parquet file(s) and the JSON sidecar.")
+@db_option
+@click.option("--out", "export_out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(DEFAULT_EXPORT_DIR), show_default=True,
+              help="Folder for the Parquet file(s) and the JSON sidecar.")
 @click.option("--enriched", is_flag=True, help="Also write events_enriched_YYYYMMDD.parquet.")
 @click.option("--date", "export_date", default=None, metavar="YYYYMMDD",
               help="Date in the file names [default: today, UTC].")
 @click.option("--force-overwrite", is_flag=True, help="Replace files of an earlier export with the same date.")
-def export(export_db: Path | None, export_out: Path, enriched: bool, export_date: str | None,
+def export(db_path: Path, export_out: Path, enriched: bool, export_date: str | None,
            force_overwrite: bool) -> None:
     """Export the gated manifest as Parquet (zstd, ordered by event_id) plus a JSON sidecar.
 
@@ -342,10 +393,9 @@ def export(export_db: Path | None, export_out: Path, enriched: bool, export_date
       tickwindows export --out /data/manifests --enriched --date 20250131
     """
     from .export import ExportSettings, export_manifest, parse_export_date
-    from .paths import default_db_path
 
     settings = ExportSettings(
-        db_path=export_db or default_db_path(), out_dir=export_out, date=parse_export_date(export_date),
+        db_path=db_path, out_dir=export_out, date=parse_export_date(export_date),
         enriched=enriched, force_overwrite=force_overwrite,
     )
     result = export_manifest(settings)

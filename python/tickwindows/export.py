@@ -1,7 +1,7 @@
 """Export the gated manifest as dated Parquet files plus a JSON sidecar that says what they are.
 
-Only a manifest with a current GO is exported (manifest.check_gate: the latest gate_runs row is
-GO and its checksum equals the manifest as it is now). The read-only connection holds DuckDB's
+Only a manifest with a current GO is exported (gate.require_go: the latest gate_runs row is GO
+and its checksum equals the manifest as it is now). The read-only connection holds DuckDB's
 file lock for the whole export, so nothing can change the manifest between the check and the
 COPY. Files are written under a temporary name and renamed, the sidecar last, so a reader never
 sees a half-written export and a sidecar always describes complete files.
@@ -10,18 +10,19 @@ sees a half-written export and a sidecar always describes complete files.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import duckdb
 
 from . import __version__
+from .checksum import file_sha256
 from .errors import BadInput, GateClosed
-from .manifest import check_gate, connect_read_only
-from .report import GateRun, latest_gate_run
+from .gate import GateVerdict, require_go
+from .warehouse import connect_read_only, relations
 
 DATE_FORMAT = "%Y%m%d"
 
@@ -44,17 +45,48 @@ class ExportedFile:
     sha256: str
 
 
+class SidecarGate(TypedDict):
+    """The verdict the export was made under (gate_runs' latest row, a current GO)."""
+
+    go: bool
+    evaluated_at: str
+    invocation_id: str | None
+    command: str | None
+    manifest_checksum: str | None
+    manifest_rows: int | None
+    tests_passed: int | None
+    tests_expected: int | None
+    passed_checks: list[str]
+
+
+class Sidecar(TypedDict):
+    """manifest_core_YYYYMMDD.json, in this key order."""
+
+    file: str
+    profile: str
+    config_hash: str
+    enrichment_version: str
+    row_count: int
+    files: list[dict[str, str | int]]  # ExportedFile as a dict
+    gate: SidecarGate
+    tickwindows_version: str
+    duckdb_version: str
+    created_at: str
+    export_date: str
+    source_db: str
+
+
 @dataclass(frozen=True)
 class ExportResult:
     files: list[ExportedFile]
     sidecar: Path
-    gate: GateRun
+    gate: GateVerdict
 
 
 def parse_export_date(text: str | None, today: dt.date | None = None) -> str:
     """--date as YYYYMMDD (validated), default today's UTC date."""
     if text is None:
-        return (today or dt.datetime.now(dt.timezone.utc).date()).strftime(DATE_FORMAT)
+        return (today or dt.datetime.now(dt.UTC).date()).strftime(DATE_FORMAT)
     try:
         parsed = dt.datetime.strptime(text, DATE_FORMAT).date()
     except ValueError:
@@ -62,14 +94,6 @@ def parse_export_date(text: str | None, today: dt.date | None = None) -> str:
     if parsed.strftime(DATE_FORMAT) != text:
         raise BadInput(f"--date {text!r}: expected YYYYMMDD with 8 digits, e.g. {parsed.strftime(DATE_FORMAT)}")
     return text
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _sql_string(value: str) -> str:
@@ -105,10 +129,11 @@ def _copy_table(con: duckdb.DuckDBPyConnection, table: str, tmp: Path) -> int:
         f"copy (select * from main.{table} order by event_id) to {_sql_string(str(tmp))}"
         " (format parquet, compression zstd)"
     )
-    return int(con.execute(f"select count(*) from main.{table}").fetchone()[0])
+    (rows,) = con.execute(f"select count(*) from main.{table}").fetchone() or (0,)
+    return int(rows)
 
 
-def _write_json(path: Path, payload: dict, tmp: Path) -> None:
+def _write_json(path: Path, payload: Sidecar, tmp: Path) -> None:
     tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
@@ -120,12 +145,8 @@ def export_manifest(settings: ExportSettings, now: dt.datetime | None = None) ->
     con = connect_read_only(settings.db_path)
     temps: list[Path] = []
     try:
-        verdict = check_gate(con, settings.db_path)
-        gate = latest_gate_run(con)
-        if gate is None or gate.manifest_checksum != verdict.manifest_checksum:
-            raise GateClosed(f"{settings.db_path}: gate_runs changed while exporting; run the export again")
-        present = {r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
+        gate = require_go(con, settings.db_path)
+        present = relations(con)
         missing = [t for t, _ in targets if t not in present]
         if missing:
             raise BadInput(f"--db {settings.db_path}: main.{missing[0]} is missing; run `dbt build` first")
@@ -138,14 +159,14 @@ def export_manifest(settings: ExportSettings, now: dt.datetime | None = None) ->
             tmp = settings.out_dir / f".{name}.{os.getpid()}.tmp"
             temps.append(tmp)
             rows = _copy_table(con, table, tmp)
-            if table == "manifest_core" and rows != verdict.manifest_rows:
-                raise GateClosed(f"manifest_core has {rows} rows, the GO was for {verdict.manifest_rows}; "
+            if table == "manifest_core" and rows != (gate.manifest_rows or 0):
+                raise GateClosed(f"manifest_core has {rows} rows, the GO was for {gate.manifest_rows or 0}; "
                                  "run `dbt build` again")
-            files.append(ExportedFile(table, name, rows, tmp.stat().st_size, sha256_of(tmp)))
-        for (_, name), tmp in zip(targets, temps):
+            files.append(ExportedFile(table, name, rows, tmp.stat().st_size, file_sha256(tmp)))
+        for (_, name), tmp in zip(targets, temps, strict=True):
             os.replace(tmp, settings.out_dir / name)
         sidecar = settings.out_dir / sidecar_name
-        payload = {
+        payload: Sidecar = {
             "file": targets[0][1],
             "profile": profile,
             "config_hash": config_hash,
@@ -165,7 +186,7 @@ def export_manifest(settings: ExportSettings, now: dt.datetime | None = None) ->
             },
             "tickwindows_version": __version__,
             "duckdb_version": duckdb.__version__,
-            "created_at": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+            "created_at": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
             "export_date": settings.date,
             "source_db": str(settings.db_path),
         }

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from .checkpoint import CHECKPOINT_NAME, CheckpointStore
-from .download import DownloadReport, DownloadSettings, run_jobs
+from .download.checkpoint import CHECKPOINT_NAME, CheckpointStore
+from .download.runner import DownloadReport, DownloadSettings, ProgressSink, run_jobs
 from .errors import BadInput, GateClosed
-from .manifest import Window, check_gate, connect_read_only, read_liquidity, read_windows
-
-SESSIONS = ("PM", "RTH", "AH")
+from .gate import require_go
+from .settings import SESSIONS
+from .warehouse import Window, connect_read_only, read_liquidity, read_windows
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def stratified_sample(windows: list[Window], terciles: dict[str, int], n: int) -
 
 def _gate_note(con: duckdb.DuckDBPyConnection, db_path: Path) -> str:
     try:
-        check_gate(con, db_path)
+        require_go(con, db_path)
     except GateClosed as exc:
         return f"the gate is closed ({exc}); the pilot does not need a GO: it calibrates the gate's estimates"
     return "the gate is GO; the pilot does not need it either way"
@@ -89,7 +89,7 @@ def _gate_note(con: duckdb.DuckDBPyConnection, db_path: Path) -> str:
 
 def write_measurements(db_path: Path, measurements: list[Measurement], workers: int, base_url: str) -> None:
     """Replace main.pilot_measurements (the only write the Python side makes to the warehouse)."""
-    measured_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    measured_at = datetime.now(UTC).replace(tzinfo=None)
     try:
         con = duckdb.connect(str(db_path))
     except duckdb.Error as exc:
@@ -112,7 +112,7 @@ def write_measurements(db_path: Path, measurements: list[Measurement], workers: 
         con.close()
 
 
-def run_pilot(settings: DownloadSettings, events: int, *, progress: object | None = None) -> PilotResult:
+def run_pilot(settings: DownloadSettings, events: int, *, progress: ProgressSink | None = None) -> PilotResult:
     if events < 1:
         raise BadInput(f"--events {events}: expected >= 1")
     con = connect_read_only(settings.db_path)

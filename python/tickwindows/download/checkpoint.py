@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, TypedDict, cast
 
 STATUSES = ("pending", "running", "done", "failed", "permanent")
 CHECKPOINT_NAME = "_checkpoint.sqlite"
@@ -64,8 +65,64 @@ create table if not exists runs (
 """
 
 
+SqlValue = str | int | float | None
+
+
+class RunRow(TypedDict):
+    """A row of `runs`: one per download or pilot invocation."""
+
+    run_id: int
+    command: str
+    started_at: str
+    finished_at: str | None
+    args_json: str
+    forced: int
+    jobs_total: int | None
+    jobs_done: int | None
+    jobs_skipped: int | None
+    jobs_failed: int | None
+    jobs_permanent: int | None
+    pages: int | None
+    rows: int | None
+    bytes: int | None
+    requests: int | None
+    http_429: int | None
+    exit_code: int | None
+
+
+class StatusCount(TypedDict):
+    kind: str
+    status: str
+    jobs: int
+    rows: int | None
+    bytes: int | None
+    pages: int | None
+
+
+class JobError(TypedDict):
+    """The latest error of a job that is not done."""
+
+    event_id: str
+    kind: str
+    symbol: str
+    status: str
+    attempts: int
+    http_status: int | None
+    last_error: str | None
+
+
+class JobStat(TypedDict):
+    event_id: str
+    kind: str
+    status: str
+    rows: int
+    bytes: int
+    pages: int
+    seconds: float | None
+
+
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -107,18 +164,20 @@ class CheckpointStore:
         with self._lock:
             self._db.close()
 
-    def _exec(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Cursor:
+    def _exec(self, sql: str, params: Sequence[SqlValue] | Mapping[str, SqlValue] = ()) -> sqlite3.Cursor:
         with self._lock:
             return self._db.execute(sql, params)
 
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    def _query(self, sql: str, params: Sequence[SqlValue] = ()) -> list[dict[str, Any]]:
+        """Rows as {column: value}. SQLite's values are untyped here, at the boundary: each public
+        method below gives its query's columns their types (JobRow or a TypedDict)."""
         with self._lock:
             cur = self._db.execute(sql, params)
             cols = [d[0] for d in cur.description]
-            return [dict(zip(cols, r)) for r in cur.fetchall()]
+            return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
     # --- runs
-    def start_run(self, command: str, args: dict[str, Any], forced: bool) -> int:
+    def start_run(self, command: str, args: Mapping[str, object], forced: bool) -> int:
         cur = self._exec(
             "insert into runs (command, started_at, args_json, forced) values (?, ?, ?, ?)",
             (command, utc_now(), json.dumps(args, sort_keys=True, default=str), int(forced)),
@@ -129,11 +188,12 @@ class CheckpointStore:
         cols = ("jobs_total", "jobs_done", "jobs_skipped", "jobs_failed", "jobs_permanent",
                 "pages", "rows", "bytes", "requests", "http_429", "exit_code")
         sets = ", ".join(f"{c} = :{c}" for c in cols)
-        params = {c: int(totals.get(c, 0)) for c in cols} | {"run_id": run_id, "finished_at": utc_now()}
+        params: dict[str, SqlValue] = {c: int(totals.get(c, 0)) for c in cols}
+        params.update(run_id=run_id, finished_at=utc_now())
         self._exec(f"update runs set finished_at = :finished_at, {sets} where run_id = :run_id", params)
 
-    def runs(self) -> list[dict[str, Any]]:
-        return self._query("select * from runs order by run_id")
+    def runs(self) -> list[RunRow]:
+        return cast(list[RunRow], self._query("select * from runs order by run_id"))
 
     # --- jobs
     def get(self, event_id: str, kind: str) -> JobRow | None:
@@ -144,7 +204,8 @@ class CheckpointStore:
         )
         return JobRow(**rows[0]) if rows else None
 
-    def upsert_pending(self, event_id: str, kind: str, symbol: str, trading_date: str, start_ns: int, end_ns: int) -> None:
+    def upsert_pending(self, event_id: str, kind: str, symbol: str, trading_date: str, start_ns: int,
+                       end_ns: int) -> None:
         """Register a job (or reset one that is not done) so it starts cleanly from page 1."""
         self._exec(
             "insert into jobs (event_id, kind, symbol, trading_date, window_start_ns, window_end_ns, status)"
@@ -180,18 +241,18 @@ class CheckpointStore:
             (status, error, http_status, pages, utc_now(), seconds, event_id, kind),
         )
 
-    def counts(self) -> list[dict[str, Any]]:
-        return self._query(
+    def counts(self) -> list[StatusCount]:
+        return cast(list[StatusCount], self._query(
             "select kind, status, count(*) as jobs, sum(rows) as rows, sum(bytes) as bytes, sum(pages) as pages"
             " from jobs group by kind, status order by kind, status"
-        )
+        ))
 
-    def errors(self, limit: int = 10) -> list[dict[str, Any]]:
-        return self._query(
+    def errors(self, limit: int = 10) -> list[JobError]:
+        return cast(list[JobError], self._query(
             "select event_id, kind, symbol, status, attempts, http_status, last_error from jobs"
             " where last_error is not null and status != 'done' order by finished_at desc limit ?",
             (limit,),
-        )
+        ))
 
     def iter_jobs(self) -> Iterator[JobRow]:
         for row in self._query(
@@ -200,10 +261,11 @@ class CheckpointStore:
         ):
             yield JobRow(**row)
 
-    def job_stats(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    def job_stats(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], JobStat]:
         wanted = set(keys)
-        out: dict[tuple[str, str], dict[str, Any]] = {}
-        for row in self._query("select event_id, kind, status, rows, bytes, pages, seconds from jobs"):
+        out: dict[tuple[str, str], JobStat] = {}
+        rows = cast(list[JobStat], self._query("select event_id, kind, status, rows, bytes, pages, seconds from jobs"))
+        for row in rows:
             key = (row["event_id"], row["kind"])
             if key in wanted:
                 out[key] = row

@@ -2,7 +2,7 @@
 
 It speaks `GET /v3/trades/{ticker}` and `GET /v3/quotes/{ticker}` as the real API does
 (parameters, keyset `next_url` cursors, error bodies, auth) and serves deterministic data from
-`emulator_data`: the rows depend only on ticker and time, never on the seed or the faults. The
+`emulator.data`: the rows depend only on ticker and time, never on the seed or the faults. The
 seed drives only the injected trouble: latency jitter, 429 storms, 5xx, connection resets,
 truncated and malformed bodies, slow pages and `"results": null` pages.
 
@@ -20,6 +20,7 @@ Usage:
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import math
@@ -32,14 +33,15 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TypedDict, cast
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from . import emulator_data as data
-from .emulator_data import expected_rows  # noqa: F401  (part of this module's API)
-from .errors import BadInput
+from ..errors import BadInput
+from . import data
 
 FAULT_KINDS = ("429", "500", "502", "503", "reset", "truncate", "malformed", "slow", "null_results")
 LOOPBACK_HOSTS = ("127.0.0.1",)
@@ -49,6 +51,18 @@ RATE_LIMIT_MESSAGE = ("You've exceeded the maximum requests per minute, please w
 NOT_ENTITLED_MESSAGE = "You are not entitled to this data. Please upgrade your plan at https://massive.com/pricing"
 BAD_GATEWAY_HTML = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad "
                     b"Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+
+
+JsonBody = dict[str, object]  # a JSON object the emulator answers with
+
+
+class EmulatorStats(TypedDict):
+    """A consistent copy of the emulator's counters."""
+
+    requests: int
+    rows_served: int
+    by_status: dict[int, int]
+    by_fault: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,7 @@ class EmulatorConfig:
         if self.rate_limit is not None and (self.rate_limit <= 0 or self.rate_limit_window_s <= 0):
             raise BadInput(f"rate_limit and rate_limit_window_s must be > 0, got {self.rate_limit} "
                            f"per {self.rate_limit_window_s} s")
-        if not 1 <= self.max_limit:
+        if self.max_limit < 1:
             raise BadInput(f"max_limit must be >= 1, got {self.max_limit}")
         if not 1 <= self.storm_length[0] <= self.storm_length[1]:
             raise BadInput(f"storm_length must be (min, max) with 1 <= min <= max, got {self.storm_length}")
@@ -87,7 +101,7 @@ class EmulatorConfig:
 class ApiReply(Exception):
     """An error answer in the API's shape, raised from anywhere inside request handling."""
 
-    def __init__(self, status: int, body: dict, headers: dict[str, str] | None = None):
+    def __init__(self, status: int, body: JsonBody, headers: dict[str, str] | None = None):
         super().__init__(status, body)
         self.status, self.body, self.headers = status, body, headers or {}
 
@@ -135,7 +149,7 @@ def _parse_time(name: str, value: str) -> int | date:
         m = _RFC3339.fullmatch(value)
         if m:
             day, hh, mm, ss, frac, tz = m.groups()
-            tzinfo = timezone.utc
+            tzinfo = UTC
             if tz and tz != "Z":
                 sign = 1 if tz[0] == "+" else -1
                 digits = tz[1:].replace(":", "")
@@ -291,7 +305,7 @@ class Stats:
         with self.lock:
             self.requests += 1
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> EmulatorStats:
         with self.lock:
             return {"requests": self.requests, "rows_served": self.rows_served,
                     "by_status": dict(self.by_status), "by_fault": dict(self.by_fault)}
@@ -307,26 +321,31 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self.server.emulator._handle(self)  # type: ignore[attr-defined]
+    def _emulator(self) -> Emulator:
+        return cast(_Server, self.server).emulator  # only _Server creates this handler
 
-    def do_POST(self) -> None:  # noqa: N802
-        emulator = self.server.emulator  # type: ignore[attr-defined]
-        emulator._reply_json(self, 405, {"status": "ERROR", "error": "Method not allowed"}, secrets.token_hex(16))
+    def do_GET(self) -> None:
+        self._emulator()._handle(self)
+
+    def do_POST(self) -> None:
+        body: JsonBody = {"status": "ERROR", "error": "Method not allowed"}
+        self._emulator()._reply_json(self, 405, body, secrets.token_hex(16))
 
     def log_message(self, format: str, *args: object) -> None:  # quiet: tests and the CLI report stats
         pass
 
     def finish(self) -> None:
-        try:
+        with contextlib.suppress(OSError):  # the socket was torn down on purpose (reset fault)
             super().finish()
-        except OSError:  # the socket was torn down on purpose (reset fault)
-            pass
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a stalled ("slow") handler must not hold up stop()
     request_queue_size = 128  # many download workers connect at once; the default backlog is 5
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+        self.emulator = emulator
+        super().__init__(address, _Handler)
 
 
 class Emulator:
@@ -346,14 +365,13 @@ class Emulator:
         self._stats = Stats()
 
     # lifecycle -------------------------------------------------------------
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         if self._server is not None:
             return self
         try:
-            server = _Server((self.host, self.port), _Handler)
+            server = _Server((self.host, self.port), self)
         except OSError as exc:
             raise BadInput(f"cannot listen on {self.host}:{self.port} ({exc.strerror}); pick another --port") from exc
-        server.emulator = self  # type: ignore[attr-defined]
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
@@ -370,7 +388,7 @@ class Emulator:
             self._thread.join(timeout=5)
         self._server, self._thread = None, None
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -383,7 +401,7 @@ class Emulator:
         return f"http://{self.host}:{self.port}"
 
     @property
-    def stats(self) -> dict:
+    def stats(self) -> EmulatorStats:
         """A consistent copy of the counters: requests, by_status, by_fault, rows_served."""
         return self._stats.snapshot()
 
@@ -398,7 +416,7 @@ class Emulator:
             self._serve(h, request_id)
         except ApiReply as reply:
             self._reply_json(h, reply.status, reply.body, request_id, reply.headers)
-        except Exception as exc:  # an emulator bug: answer like the API would, and say so loudly
+        except Exception as exc:  # noqa: BLE001 - an emulator bug: answer like the API would, and say so loudly
             traceback.print_exc(file=sys.stderr)
             self._reply_json(h, 500, {"status": "ERROR", "error": f"emulator bug: {exc!r}"}, request_id)
 
@@ -470,7 +488,7 @@ class Emulator:
         return f"{self.url}/v3/{query.kind}/{quote(query.ticker, safe='')}?cursor={query.cursor(after)}"
 
     # writing -----------------------------------------------------------------
-    def _reply_json(self, h: _Handler, status: int, body: dict, request_id: str,
+    def _reply_json(self, h: _Handler, status: int, body: JsonBody, request_id: str,
                     headers: dict[str, str] | None = None) -> None:
         if "results" not in body:  # error bodies read {"status", "request_id", "error"|"message"}
             body = {"status": body["status"], "request_id": request_id,
@@ -522,7 +540,8 @@ class Emulator:
             pass
 
 
-def run_forever(config: EmulatorConfig, port: int, host: str = "127.0.0.1", announce=print) -> dict:
+def run_forever(config: EmulatorConfig, port: int, host: str = "127.0.0.1",
+                announce: Callable[[str], object] = print) -> EmulatorStats:
     """Serve until Ctrl-C; returns the final stats. Used by `tickwindows emulator`."""
     emulator = Emulator(config, port=port, host=host).start()
     announce(emulator.url)

@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from .errors import BadInput
+from ..errors import BadInput
 
 _UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
 

@@ -14,25 +14,32 @@ import queue
 import random
 import threading
 import time
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import cast
 
 import backoff
 import pyarrow as pa
 import requests
+from backoff.types import Details
 
-from .checkpoint import CHECKPOINT_NAME, CheckpointStore
-from .errors import ApiError, BadInput
-from .manifest import Window, check_gate, connect_read_only, read_windows
-from .polygon import (
-    KINDS,
-    PAGE_LIMIT,
+from ..checksum import file_sha256
+from ..errors import (
+    ApiError,
+    BadInput,
     PaginationError,
     PermanentError,
     RateLimited,
-    Redactor,
     RetryableError,
+)
+from ..gate import require_go
+from ..settings import KINDS
+from ..warehouse import Window, connect_read_only, read_windows
+from .checkpoint import CHECKPOINT_NAME, CheckpointStore, JobError, JobRow
+from .polygon import (
+    PAGE_LIMIT,
+    Redactor,
     check_base_url,
     check_rows,
     fetch_page,
@@ -40,7 +47,7 @@ from .polygon import (
     safe_next_url,
 )
 from .ratelimit import AdaptiveRate, FixedRate
-from .tickfiles import SCHEMAS, AtomicParquet, file_sha256, remove_stale_temps, rows_to_table, tick_path
+from .tickfiles import SCHEMAS, AtomicParquet, remove_stale_temps, rows_to_table, tick_path
 
 KEY_ENV_VARS = ("POLYGON_API_KEY", "MASSIVE_API_KEY")
 
@@ -95,7 +102,7 @@ class DownloadSettings:
         if not 1 <= self.page_limit <= PAGE_LIMIT:
             raise BadInput(f"--page-limit {self.page_limit}: expected 1..{PAGE_LIMIT}")
 
-    def public_args(self) -> dict[str, Any]:
+    def public_args(self) -> dict[str, object]:
         """The settings as recorded in the run log: never the key."""
         args = asdict(self)
         args.pop("api_key")
@@ -144,7 +151,7 @@ class DownloadReport:
     run_id: int
     totals: dict[str, int]
     seconds: float
-    failures: list[dict[str, Any]]
+    failures: list[JobError]
     jobs: list[Job]
 
     @property
@@ -158,7 +165,7 @@ class RunLock:
     def __init__(self, out_dir: Path):
         out_dir.mkdir(parents=True, exist_ok=True)
         self.path = out_dir / "_download.lock"
-        self._fh = open(self.path, "a+")
+        self._fh = open(self.path, "a+")  # noqa: SIM115 - held open for the lock's lifetime; release() closes it
         try:
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -170,8 +177,14 @@ class RunLock:
         self._fh.close()
 
 
-def _retry_waits(base_s: float = 0.5, cap_s: float = 60.0) -> Iterator[float | None]:
-    """backoff wait generator: the server's Retry-After when given, else full-jitter exponential."""
+ProgressSink = Callable[[dict[str, int], str], None]  # (counter snapshot, limiter description)
+
+
+def _retry_waits(base_s: float = 0.5, cap_s: float = 60.0) -> Generator[float | None, BaseException | None, None]:
+    """backoff wait generator: the server's Retry-After when given, else full-jitter exponential.
+
+    backoff primes it with send(None), then sends each exception in and sleeps what it yields.
+    """
     exc = yield None
     attempt = 0
     while True:
@@ -198,8 +211,10 @@ class Downloader:
         self.stop = threading.Event()
         self.fatal: str | None = None
         self._log = log
+        # backoff types wait generators as Generator[float, None, None]; it does send() the exception.
+        wait_gen = cast("Callable[..., Generator[float, None, None]]", _retry_waits)
         self._get_page = backoff.on_exception(
-            _retry_waits,
+            wait_gen,
             RetryableError,
             base_s=settings.retry_base_s,
             cap_s=settings.retry_cap_s,
@@ -213,9 +228,9 @@ class Downloader:
     def log(self, message: str) -> None:
         self._log(self.redact(message))
 
-    def _on_backoff(self, details: dict[str, Any]) -> None:
+    def _on_backoff(self, details: Details) -> None:
         self.counters.add(retries=1)
-        exc = details.get("exception")
+        exc = dict(details).get("exception")  # passed by on_exception; Details does not declare it
         self.log(f"retry {details['tries']} in {details['wait']:.2f}s: {exc}")
 
     def _get_page_once(self, session: requests.Session, url: str, job: Job, first_page: bool,
@@ -233,8 +248,8 @@ class Downloader:
             raise
         self.limiter.on_success()
         window = job.window
-        new_last = check_rows(page.results, window.start_ns, window.end_ns, last_ts)
-        table = rows_to_table(page.results, SCHEMAS[job.kind])
+        rows, new_last = check_rows(page.results, window.start_ns, window.end_ns, last_ts)
+        table = rows_to_table(rows, SCHEMAS[job.kind])
         next_url = None if page.next_url is None else safe_next_url(page.next_url, self.s.base_url)
         return next_url, table, new_last
 
@@ -287,7 +302,7 @@ class Downloader:
                     continue
                 self._record(job, "failed", exc, getattr(exc, "status", None), started)
                 return
-            except ApiError as exc:  # stopped while waiting, or a refused next_url
+            except ApiError as exc:  # the run stopped while this job waited for a request slot
                 self._record(job, "failed" if not self.stop.is_set() else "pending", exc, None, started)
                 return
             except OSError as exc:
@@ -340,7 +355,7 @@ def plan_jobs(settings: DownloadSettings, store: CheckpointStore, windows: list[
     return todo, skipped
 
 
-def _still_valid(settings: DownloadSettings, job: Job, row: Any) -> bool:
+def _still_valid(settings: DownloadSettings, job: Job, row: JobRow) -> bool:
     w = job.window
     if (row.window_start_ns, row.window_end_ns, row.symbol) != (w.start_ns, w.end_ns, w.symbol):
         return False
@@ -352,7 +367,7 @@ def _still_valid(settings: DownloadSettings, job: Job, row: Any) -> bool:
 
 
 def run_jobs(settings: DownloadSettings, windows: list[Window], *, command: str, forced: bool,
-             progress: Any | None = None) -> DownloadReport:
+             progress: ProgressSink | None = None) -> DownloadReport:
     """Download `windows` (both kinds) into settings.out_dir; resumable, one run at a time per out dir."""
     lock = RunLock(settings.out_dir)
     store = CheckpointStore(settings.out_dir / CHECKPOINT_NAME)
@@ -399,14 +414,14 @@ def run_jobs(settings: DownloadSettings, windows: list[Window], *, command: str,
         totals["exit_code"] = 0 if report.complete else 1
         store.finish_run(run_id, totals)
         if dl.fatal:
-            raise ApiError(dl.fatal)
+            raise PermanentError(dl.fatal, status=401)
         return report
     finally:
         store.close()
         lock.release()
 
 
-def download(settings: DownloadSettings, *, progress: Any | None = None,
+def download(settings: DownloadSettings, *, progress: ProgressSink | None = None,
              on_forced: Callable[[], None] | None = None) -> DownloadReport:
     """The `download` command: gate check (unless --force), then every manifest window."""
     con = connect_read_only(settings.db_path)
@@ -415,7 +430,7 @@ def download(settings: DownloadSettings, *, progress: Any | None = None,
             if on_forced is not None:
                 on_forced()
         else:
-            check_gate(con, settings.db_path)
+            require_go(con, settings.db_path)
         windows = read_windows(con, settings.db_path, settings.limit)
     finally:
         con.close()

@@ -5,7 +5,7 @@ distributions of the estimate draws against the gate limits."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 WIDTH, HEIGHT = 560, 260
@@ -75,7 +75,7 @@ class Plot:
                           f'text-anchor="{anchor}">{escape(label)}</text>')
 
     def axes(self, x_ticks: Sequence[float], y_ticks: Sequence[float], x_label: str, y_label: str,
-             x_fmt=_fmt, y_fmt=_fmt) -> None:  # type: ignore[no-untyped-def]
+             x_fmt: Callable[[float], str] = _fmt, y_fmt: Callable[[float], str] = _fmt) -> None:
         # Grid lines go first so that bars and lines are drawn over them.
         self.parts[:0] = [f'<line x1="{self.left}" y1="{self.y(t):.1f}" x2="{self.right}" y2="{self.y(t):.1f}" '
                           f'stroke="{COLOURS["grid"]}"/>' for t in y_ticks]
@@ -95,7 +95,8 @@ class Plot:
         title = escape(self.title)
         return (f'<svg id="plot-{self.key}" class="plot" role="img" aria-label="{title}" width="{self.width}" '
                 f'height="{self.height}" viewBox="0 0 {self.width} {self.height}">'
-                f'<text x="{self.left}" y="18" font-size="13" font-weight="bold" fill="{COLOURS["axis"]}">{title}</text>'
+                f'<text x="{self.left}" y="18" font-size="13" font-weight="bold" fill="{COLOURS["axis"]}">'
+                f"{title}</text>"
                 + "".join(self.parts) + "</svg>")
 
 
@@ -199,7 +200,8 @@ def histogram(key: str, title: str, values: Sequence[float], limit: float | None
         if limit_inside:
             plot.vline(limit, COLOURS["limit"], f"gate limit {_fmt(limit)} {unit}", "8 3", row=2)
         else:
-            plot.text(plot.right, plot.top + 50, f"gate limit {_fmt(limit)} {unit} (off the scale) →", COLOURS["limit"], "end")
+            plot.text(plot.right, plot.top + 50, f"gate limit {_fmt(limit)} {unit} (off the scale) →",
+                      COLOURS["limit"], "end")
     plot.axes(nice_ticks(x_min, x_max), nice_ticks(0, plot.y1), f"{unit} ({len(data)} draws)", "draws")
     return plot.svg()
 

@@ -3,7 +3,7 @@
 Randomness is `u(tag, key, n)`: a hash of (seed, tag, key, n) mapped to (0, 1). A value depends
 only on its arguments, so results are the same whatever the thread count, scan order or batch
 boundaries (DuckDB's random() is not). Tables, in build order: days, symbols, daily, spike_days,
-day_pools, regular_events, edge_events; `demo_data.py` writes them out.
+day_pools, regular_events, edge_events; `demo.generate` writes them out.
 """
 
 from __future__ import annotations
@@ -73,11 +73,12 @@ def build(con: duckdb.DuckDBPyConnection, uni: Universe) -> None:
     con.execute("create table early_closes as select unnest($1::date[]) as d", [uni.early_closes])
     con.execute("create table tickers as select unnest($1::varchar[]) as symbol", [uni.tickers])
     con.execute(_DAYS_SQL.format(start=uni.start.isoformat(), end=uni.end.isoformat()))
-    con.execute(_SYMBOLS_SQL.format(events=uni.regular_events, alpha=PARETO_ALPHA, cap=WEIGHT_CAP, batch=EVENTS_PER_BATCH))
+    con.execute(_SYMBOLS_SQL.format(events=uni.regular_events, alpha=PARETO_ALPHA, cap=WEIGHT_CAP,
+                                    batch=EVENTS_PER_BATCH))
     con.execute(_DAILY_SQL)
     con.execute(_POOLS_SQL)
     con.execute(_REGULAR_EVENTS_TABLE)
-    batches = con.execute("select coalesce(max(batch), -1) from symbols").fetchone()[0]
+    (batches,) = con.execute("select coalesce(max(batch), -1) from symbols").fetchone() or (-1,)
     for batch in range(batches + 1):
         con.execute(_REGULAR_EVENTS_SQL.format(
             batch=batch, spare=SPARE_DRAWS, pm=PM_SHARE, rth=PM_SHARE + RTH_SHARE, spike_share=SPIKE_DAY_SHARE,
@@ -176,9 +177,11 @@ _SYMBOLS_SQL = """
     allotted as (
         select
             *,
-            floor({events} * (sum(weight) over (order by symbol) - weight) / sum(weight) over ())::bigint as events_before,
+            floor({events} * (sum(weight) over (order by symbol) - weight)
+                  / sum(weight) over ())::bigint as events_before,
             (floor({events} * sum(weight) over (order by symbol) / sum(weight) over ())
-              - floor({events} * (sum(weight) over (order by symbol) - weight) / sum(weight) over ()))::bigint as n_events
+              - floor({events} * (sum(weight) over (order by symbol) - weight)
+                      / sum(weight) over ()))::bigint as n_events
         from priced
     )
     select
@@ -213,7 +216,8 @@ _DAILY_SQL = """
     bars as (
         select
             *,
-            base_price * exp(sum(log_return) over (partition by symbol order by day_idx rows unbounded preceding)) as close_raw,
+            base_price * exp(sum(log_return) over (partition by symbol order by day_idx
+                                                   rows unbounded preceding)) as close_raw,
             greatest(100, round(base_dollar_volume / base_price * volume_mult
                                 * exp(0.35 * z('vol', symbol, day_idx))))::bigint as volume
         from walked

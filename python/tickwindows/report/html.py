@@ -9,8 +9,11 @@ import tempfile
 from html import escape
 from pathlib import Path
 
-from . import __version__, report_svg
-from .report import SESSIONS, ReportData, ReportTable, report_tables
+from .. import __version__
+from ..settings import SESSIONS
+from . import svg
+from .data import ReportData, session_band
+from .tables import ReportTable, report_tables
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1180px;
@@ -49,7 +52,7 @@ def table_html(table: ReportTable) -> str:
     out = [f'<h2 id="{table.key}">{escape(table.title)}</h2>', f'<table class="{"kv" if kv else "data"}">']
     if not kv:
         out.append("<tr>" + "".join(f"<th>{escape(c)}</th>" for c in table.columns) + "</tr>")
-    for row, status in zip(table.rows, table.statuses):
+    for row, status in zip(table.rows, table.statuses, strict=True):
         cells = []
         for cell in row:
             cls = "status" if cell in STATUS_WORDS else "num" if _is_number(cell) else ""
@@ -64,12 +67,15 @@ def table_html(table: ReportTable) -> str:
 def plots_html(data: ReportData) -> str:
     cfg = data.config
     shares = {s: (row.value if (row := data.metric(f"share_{s.lower()}")) else None) for s in SESSIONS}
-    bands = {s: (float(cfg[f"{s.lower()}_min"]), float(cfg[f"{s.lower()}_max"])) for s in SESSIONS}
+    bands: dict[str, tuple[float, float]] = {}
+    for s in SESSIONS:
+        low, high = session_band(cfg, s)
+        bands[s] = (float(low), float(high))
     figures = [
-        report_svg.session_shares(shares, bands),
-        report_svg.events_per_symbol(data.events_per_symbol, int(cfg["max_per_symbol"])),
-        report_svg.concentration(data.events_per_symbol, 20, float(cfg["top20_max_share"])),
-        report_svg.estimates(data.storage_draws, data.days_draws, cfg.get("storage_p90_max_gb"),
+        svg.session_shares(shares, bands),
+        svg.events_per_symbol(data.events_per_symbol, int(cfg["max_per_symbol"])),
+        svg.concentration(data.events_per_symbol, 20, float(cfg["top20_max_share"])),
+        svg.estimates(data.storage_draws, data.days_draws, cfg.get("storage_p90_max_gb"),
                              cfg.get("download_p90_max_days")),
     ]
     return '<h2 id="plots">Plots</h2>\n<div class="plots">\n' + "\n".join(figures) + "\n</div>"

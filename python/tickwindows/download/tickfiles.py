@@ -6,20 +6,22 @@ file is fsynced and renamed into place, so a reader (or a resumed run) never see
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .polygon import RetryableError
+from ..checksum import file_sha256
+from ..errors import RetryableError
+from .polygon import JsonObject
 
-TS = pa.timestamp("ns", tz="UTC")
-CODES = pa.list_(pa.int32())
+TS: pa.DataType = pa.timestamp("ns", tz="UTC")
+CODES: pa.DataType = pa.list_(pa.int32())
 
 SCHEMAS: dict[str, pa.Schema] = {
     "trades": pa.schema(
@@ -63,21 +65,13 @@ def tick_path(out_dir: Path, kind: str, symbol: str, trading_date: str, event_id
     return out_dir / kind / f"symbol={symbol}" / f"date={trading_date}" / f"{event_id}.parquet"
 
 
-def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+def rows_to_table(rows: Sequence[JsonObject], schema: pa.Schema) -> pa.Table:
     """One page of JSON rows -> an Arrow table; unknown fields are ignored, wrong types are a page fault."""
     try:
         arrays = [pa.array([row.get(field.name) for row in rows], type=field.type) for field in schema]
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:
         raise RetryableError(f"page has a value of the wrong type: {exc}") from None
     return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _fsync_path(path: Path) -> None:
@@ -125,10 +119,8 @@ class AtomicParquet:
 
     def abort(self) -> None:
         if self._writer is not None:
-            try:
+            with contextlib.suppress(Exception):  # the temp file is discarded either way
                 self._writer.close()
-            except Exception:  # noqa: BLE001 - the temp file is discarded either way
-                pass
             self._writer = None
         self.temp.unlink(missing_ok=True)
 

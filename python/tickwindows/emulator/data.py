@@ -25,12 +25,16 @@ import math
 import random
 import re
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-KINDS = ("trades", "quotes")
+from ..settings import KINDS
+
+Rng = Callable[[], float]  # random.Random(seed).random: uniform in [0, 1)
+
 ET = ZoneInfo("America/New_York")
 NS = 1_000_000_000
 SESSION_SECONDS = 16 * 3600  # 04:00-20:00 ET
@@ -103,7 +107,7 @@ def ticker_profile(ticker: str) -> TickerProfile:
     return TickerProfile(ticker, has_data, heat, trades, quotes, base_price, tape)
 
 
-def _build_intensity() -> array:
+def _build_intensity() -> array[float]:
     """Time-of-day multiplier per session second (1.0 ~ a quiet midday minute x 1.8)."""
     out = array("d", bytes(8 * SESSION_SECONDS))
     for s in range(SESSION_SECONDS):
@@ -118,10 +122,10 @@ def _build_intensity() -> array:
     return out
 
 
-_INTENSITY: array | None = None
+_INTENSITY: array[float] | None = None
 
 
-def _intensity() -> array:
+def _intensity() -> array[float]:
     global _INTENSITY  # computed once; a pure function of the second, so sharing is safe
     if _INTENSITY is None:
         _INTENSITY = _build_intensity()
@@ -147,14 +151,14 @@ def et_midnight_ns(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=ET).timestamp()) * NS
 
 
-def _gauss(rnd) -> float:
+def _gauss(rnd: Rng) -> float:
     u1 = rnd() or 1e-300
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * rnd())
 
 
 @dataclass(frozen=True)
 class PricePath:
-    levels: array  # mid price at the start of each session minute (961 entries)
+    levels: array[float]  # mid price at the start of each session minute (961 entries)
     tick: float
 
 
@@ -173,7 +177,7 @@ def price_path(ticker: str, ordinal: int) -> PricePath:
 
 
 @lru_cache(maxsize=128)
-def day_prefix(kind: str, ticker: str, ordinal: int) -> array:
+def day_prefix(kind: str, ticker: str, ordinal: int) -> array[int]:
     """prefix[s] = rows of the day before session second s (len SESSION_SECONDS + 1)."""
     prof = ticker_profile(ticker)
     per_s = prof.trades_per_s if kind == "trades" else prof.quotes_per_s
@@ -199,14 +203,14 @@ def day_prefix(kind: str, ticker: str, ordinal: int) -> array:
     return prefix
 
 
-def day_book(kind: str, ticker: str, day: date) -> array | None:
+def day_book(kind: str, ticker: str, day: date) -> array[int] | None:
     """The day's count prefix, or None when the ticker has no data that day."""
     if not ticker_profile(ticker).has_data or not is_trading_day(day):
         return None
     return day_prefix(kind, ticker, day.toordinal())
 
 
-def _offsets(rnd, n: int, tie_p: float) -> list[int]:
+def _offsets(rnd: Rng, n: int, tie_p: float) -> list[int]:
     """Sorted ns offsets inside one second; some rows share a timestamp (multi-print)."""
     offsets = sorted(int(rnd() * NS) for _ in range(n))
     for i in range(1, n):
@@ -234,7 +238,7 @@ def _num(x: float, tick: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _pick(rnd, edges: list[float], ids: list[int]) -> int:
+def _pick(rnd: Rng, edges: list[float], ids: list[int]) -> int:
     return ids[bisect.bisect_left(edges, rnd())]
 
 

@@ -1,6 +1,6 @@
-"""Synthetic FASE 2.5 output (CONTRACT.md "Inputs"): event Parquet parts plus one daily-bar file per symbol.
+"""Synthetic FASE 2.5 output (docs/CONTRACT.md "Inputs"): event Parquet parts plus one daily-bar file per symbol.
 
-The universe is built in DuckDB (demo_data_sql.py) with hash-based randomness, so the same options
+The universe is built in DuckDB (demo/sql.py) with hash-based randomness, so the same options
 write byte-identical files. The shape gives the `core` selection real work: heavy-tailed events per
 symbol clustered on volume-spike days, a PM/RTH/AH mix near 18/79/3 %, penny, illiquid, IPO and
 delisted names, the contract's daily-file column variants, and deliberate edge rows (EDGE_KINDS).
@@ -22,8 +22,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .demo_data_sql import EDGE_KINDS, GHOST_PREFIX, Universe, build
-from .errors import BadInput
+from ..errors import BadInput
+from .sql import EDGE_KINDS, GHOST_PREFIX, Universe, build
 
 SIZES: dict[str, dict[str, int]] = {
     # ~2,000 symbols like FASE 2.5 (2,200): ~81 % survive the liquidity filters and at most 5 per
@@ -35,7 +35,7 @@ DEFAULT_END = dt.date(2025, 10, 31)
 TIMESTAMP_FORMATS = ("timestamp", "timestamptz", "ns", "us", "ms")
 DOTTED_TICKERS = ("BRK.B", "BF.B")
 EVENTS_PER_PART = 200_000
-CALENDAR_SEED = Path(__file__).resolve().parents[2] / "seeds" / "nyse_calendar.csv"
+CALENDAR_SEED = Path(__file__).resolve().parents[3] / "seeds" / "nyse_calendar.csv"
 WORK_MEMORY = "1536MB"  # DuckDB's share; it spills to the staging directory beyond that
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .checkpoint import CHECKPOINT_NAME, CheckpointStore
-from .errors import BadInput
+from ..errors import BadInput
+from .checkpoint import CHECKPOINT_NAME, CheckpointStore, JobError
+
+if TYPE_CHECKING:
+    from .runner import DownloadReport
 
 
 def human_bytes(n: float) -> str:
@@ -64,7 +67,7 @@ class LiveProgress:
     def __call__(self, counters: dict[str, int], limiter: str) -> None:
         if self.quiet:
             return
-        finished = counters["jobs_done"] + counters["jobs_skipped"] + counters["jobs_failed"] + counters["jobs_permanent"]
+        finished = sum(counters[k] for k in ("jobs_done", "jobs_skipped", "jobs_failed", "jobs_permanent"))
         minutes = max((time.monotonic() - self.started) / 60, 1e-9)
         detail = (
             f"jobs · {counters['pages']} pages · {counters['rows']:,} rows · {human_bytes(counters['bytes'])}"
@@ -73,14 +76,14 @@ class LiveProgress:
         self._progress.update(self._task, total=counters["jobs_total"], completed=finished, detail=detail)
 
 
-def summary_table(report: Any) -> Table:
+def summary_table(report: DownloadReport) -> Table:
     t = report.totals
     table = Table(title=f"download run {report.run_id}: {'complete' if report.complete else 'INCOMPLETE'}")
     table.add_column("metric")
     table.add_column("value", justify="right")
     rate = t["requests"] / report.seconds if report.seconds > 0 else 0.0
     for name, value in [
-        ("jobs (event × kind)", f"{t['jobs_total']:,}"),
+        ("jobs (event × kind)", f"{t['jobs_total']:,}"),  # noqa: RUF001 - the printed label
         ("downloaded now", f"{t['jobs_done']:,}"),
         ("already done (verified)", f"{t['jobs_skipped']:,}"),
         ("failed (retry with another run)", f"{t['jobs_failed']:,}"),
@@ -97,7 +100,7 @@ def summary_table(report: Any) -> Table:
     return table
 
 
-def failures_table(failures: list[dict[str, Any]]) -> Table:
+def failures_table(failures: list[JobError]) -> Table:
     table = Table(title="unfinished jobs (latest errors)")
     for col in ("kind", "symbol", "event_id", "status", "attempts", "error"):
         table.add_column(col, overflow="fold")
@@ -110,7 +113,9 @@ def status_tables(out_dir: Path) -> list[Table]:
     """The checkpoint store's picture: counts by kind and status, last runs, latest errors."""
     store = CheckpointStore.open_existing(out_dir)
     if store is None:
-        raise BadInput(f"--out {out_dir}: no {CHECKPOINT_NAME} there; nothing downloaded yet (run `tickwindows download`)")
+        raise BadInput(
+            f"--out {out_dir}: no {CHECKPOINT_NAME} there; nothing downloaded yet (run `tickwindows download`)"
+        )
     try:
         counts = Table(title=f"{out_dir / CHECKPOINT_NAME}")
         for col in ("kind", "status", "jobs", "rows", "bytes", "pages"):
@@ -119,12 +124,13 @@ def status_tables(out_dir: Path) -> list[Table]:
             counts.add_row(row["kind"], row["status"], f"{row['jobs']:,}", f"{row['rows'] or 0:,}",
                            human_bytes(row["bytes"] or 0), f"{row['pages'] or 0:,}")
         runs = Table(title="runs (latest 5)")
-        for col in ("run", "command", "started", "finished", "forced", "done", "skipped", "failed", "permanent", "exit"):
+        for col in ("run", "command", "started", "finished", "forced", "done", "skipped", "failed", "permanent",
+                    "exit"):
             runs.add_column(col)
         for r in store.runs()[-5:]:
+            tail = (r["jobs_done"], r["jobs_skipped"], r["jobs_failed"], r["jobs_permanent"], r["exit_code"])
             runs.add_row(str(r["run_id"]), r["command"], r["started_at"], r["finished_at"] or "(interrupted)",
-                         "FORCED" if r["forced"] else "", *(str(r[c]) if r[c] is not None else "" for c in
-                         ("jobs_done", "jobs_skipped", "jobs_failed", "jobs_permanent", "exit_code")))
+                         "FORCED" if r["forced"] else "", *(str(v) if v is not None else "" for v in tail))
         tables = [counts, runs]
         errors = store.errors(limit=10)
         if errors:

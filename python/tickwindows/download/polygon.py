@@ -16,55 +16,19 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import NoReturn
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from .errors import ApiError, BadInput
+from ..errors import BadInput, PaginationError, PermanentError, RateLimited, RetryableError
+from ..settings import KINDS
 
-KINDS = ("trades", "quotes")
 PAGE_LIMIT = 50_000
 # Polygon answers "DELAYED" instead of "OK" on plans without real-time data; both carry data.
 GOOD_STATUSES = frozenset({"OK", "DELAYED"})
-SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-]{0,14}$")
-EVENT_ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
 KEY_QUERY_PARAMS = frozenset({"apikey", "api_key"})
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-
-
-class RetryableError(ApiError):
-    """A failure that may pass if the same request is sent again later."""
-
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-
-
-class RateLimited(RetryableError):
-    """HTTP 429: the server wants us to slow down."""
-
-
-class PermanentError(ApiError):
-    """A refusal that retrying cannot fix (401/403/404, other 4xx)."""
-
-    def __init__(self, message: str, *, status: int | None = None):
-        super().__init__(message)
-        self.status = status
-
-    @property
-    def key_refused(self) -> bool:
-        """401: every other request with this key fails the same way (a 403 may be one dataset only)."""
-        return self.status == 401
-
-
-class PaginationError(ApiError):
-    """The cursor chain cannot be trusted (loop, page cap, next_url to another origin)."""
-
-    def __init__(self, message: str, *, retryable: bool):
-        super().__init__(message)
-        self.retryable = retryable
 
 
 class Redactor:
@@ -79,21 +43,6 @@ class Redactor:
             out = out.replace(self._secret, "***")
             out = out.replace(quote(self._secret, safe=""), "***")
         return re.sub(r"(?i)(api_?key=)[^&\s'\"]+", r"\1***", out)
-
-
-def validate_symbol(symbol: object, *, event_id: str = "?") -> str:
-    if not isinstance(symbol, str) or not SYMBOL_RE.match(symbol):
-        raise BadInput(
-            f"manifest_core: symbol {symbol!r} of event {event_id} is not a ticker "
-            f"(expected {SYMBOL_RE.pattern}); refusing to turn it into a path or URL"
-        )
-    return symbol
-
-
-def validate_event_id(event_id: object) -> str:
-    if not isinstance(event_id, str) or not EVENT_ID_RE.match(event_id):
-        raise BadInput(f"manifest_core: event_id {event_id!r} is not a lowercase hex hash; refusing it as a file name")
-    return event_id
 
 
 def _is_loopback(host: str) -> bool:
@@ -173,14 +122,17 @@ def safe_next_url(next_url: object, base_url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
-def _reject_constant(name: str) -> Any:
+JsonObject = dict[str, object]  # a parsed JSON object: values are checked where they are used
+
+
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"non-finite number {name} in JSON")
 
 
-def parse_body(body: bytes) -> dict[str, Any]:
+def parse_body(body: bytes) -> JsonObject:
     """Parse JSON with exact Python ints (timestamps never pass through float)."""
     try:
-        doc = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        doc: object = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise RetryableError(f"malformed or truncated JSON ({len(body)} bytes): {exc}") from None
     if not isinstance(doc, dict):
@@ -200,13 +152,17 @@ def _retry_after_seconds(value: str | None) -> float | None:
 
 @dataclass
 class Page:
-    results: list[dict[str, Any]]
-    next_url: str | None
+    results: list[object]  # the JSON values as served; check_rows() proves they are rows
+    next_url: object  # None on the last page; anything else goes through safe_next_url()
     request_id: str | None
 
 
-def check_rows(rows: list[dict[str, Any]], start_ns: int, end_ns: int, last_ts: int | None) -> int | None:
-    """Every row inside [start, end), sip_timestamp an exact int, ascending across pages."""
+def check_rows(
+    rows: list[object], start_ns: int, end_ns: int, last_ts: int | None
+) -> tuple[list[JsonObject], int | None]:
+    """Every row an object inside [start, end), sip_timestamp an exact int, ascending across pages.
+    Returns the rows and the last sip_timestamp."""
+    checked: list[JsonObject] = []
     for row in rows:
         if not isinstance(row, dict):
             raise RetryableError(f"result row is a {type(row).__name__}, expected an object")
@@ -218,7 +174,8 @@ def check_rows(rows: list[dict[str, Any]], start_ns: int, end_ns: int, last_ts: 
         if last_ts is not None and ts < last_ts:
             raise RetryableError(f"rows not ascending: sip_timestamp {ts} after {last_ts}")
         last_ts = ts
-    return last_ts
+        checked.append(row)
+    return checked, last_ts
 
 
 def fetch_page(
@@ -242,12 +199,14 @@ def fetch_page(
         if status == 429:
             raise RateLimited(message, status=status, retry_after=_retry_after_seconds(resp.headers.get("Retry-After")))
         if status in RETRYABLE_STATUSES or status >= 500:
-            raise RetryableError(message, status=status, retry_after=_retry_after_seconds(resp.headers.get("Retry-After")))
+            raise RetryableError(message, status=status,
+                                 retry_after=_retry_after_seconds(resp.headers.get("Retry-After")))
         raise PermanentError(message, status=status)
     doc = parse_body(body)
     api_status = doc.get("status")
     if api_status not in GOOD_STATUSES:
-        raise RetryableError(f"status {api_status!r} (not OK) on {redact(url)}: {redact(doc.get('error') or doc.get('message') or '')}")
+        reason = redact(doc.get("error") or doc.get("message") or "")
+        raise RetryableError(f"status {api_status!r} (not OK) on {redact(url)}: {reason}")
     next_url = doc.get("next_url") or None
     results = doc.get("results")
     if results is None:
@@ -257,4 +216,5 @@ def fetch_page(
         results = []
     if not isinstance(results, list):
         raise RetryableError(f"results is a {type(results).__name__}, expected a list")
-    return Page(results=results, next_url=next_url, request_id=doc.get("request_id"))
+    request_id = doc.get("request_id")
+    return Page(results=results, next_url=next_url, request_id=request_id if isinstance(request_id, str) else None)

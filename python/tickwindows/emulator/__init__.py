@@ -1,0 +1,1 @@
+"""A Polygon/Massive v3 trades + quotes emulator on loopback (server) and its deterministic data."""

@@ -1,0 +1,149 @@
+"""The report as plain tables of display strings, shared by the terminal and the HTML page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..settings import SESSIONS
+from .data import ReportData, SummaryRow, session_band
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """A titled table of display strings; `statuses[i]` (ok / fail / info / "") colours row i."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    statuses: list[str]
+    note: str = ""
+
+
+def fmt_count(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def fmt_share(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1%}"
+
+
+def fmt_gb(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.2f} GB"
+
+
+def fmt_days(v: float | None) -> str:
+    """Days, with a human unit beside it: 0.0054 d is easier read as 7.8 min."""
+    if v is None:
+        return "-"
+    hours = v * 24
+    human = f"{hours * 60:.1f} min" if hours < 1 else f"{hours:.1f} h" if hours < 48 else f"{v:.1f} d"
+    return f"{v:.3f} d ({human})"
+
+
+def _status(row: SummaryRow | None) -> str:
+    return row.status if row is not None else "fail"
+
+
+def _value(row: SummaryRow | None) -> float | None:
+    return row.value if row is not None else None
+
+
+def verdict_rows(data: ReportData) -> list[tuple[str, str]]:
+    cfg, gate = data.config, data.gate
+    if gate is None:
+        matches = "no verdict to compare: run `dbt build` (or `dbt test --select tag:gate`)"
+    elif data.matches_now:
+        matches = f"yes ({data.manifest_rows_now:,} rows, checksum {data.manifest_checksum_now})"
+    else:
+        matches = (f"NO: the verdict was for {gate.manifest_rows} rows / {gate.manifest_checksum}, the manifest is "
+                   f"now {data.manifest_rows_now:,} rows / {data.manifest_checksum_now}; run `dbt build` again")
+    rows = [
+        ("profile", str(cfg.get("profile"))),
+        ("config_hash", str(cfg.get("config_hash"))),
+        ("enrichment_version", str(cfg.get("enrichment_version"))),
+        ("verdict", data.verdict),
+        ("evaluated_at", gate.evaluated_at if gate else "-"),
+        ("invocation", f"{gate.invocation_id} (dbt {gate.command})" if gate else "-"),
+        ("checks passed", f"{gate.tests_passed} of {gate.tests_expected}" if gate else "-"),
+        ("matches the manifest now", matches),
+        ("download / export allowed", "yes" if data.current_go else "no"),
+        ("figures below (manifest_summary)",
+         f"STALE: built for {data.summary_events} events, the manifest now holds {data.manifest_rows_now:,}; "
+         "run `dbt build` to refresh them" if data.summary_stale else f"current ({data.manifest_rows_now:,} events)"),
+    ]
+    return rows
+
+
+def report_tables(data: ReportData) -> list[ReportTable]:
+    cfg = data.config
+    header = verdict_rows(data)
+    colour = {"verdict": "ok" if data.current_go else "fail",
+              "figures below (manifest_summary)": "fail" if data.summary_stale else ""}
+    tables = [ReportTable("verdict", "Gate verdict", ["", ""], [list(r) for r in header],
+                          [colour.get(k, "") for k, _ in header])]
+
+    funnel = data.section("funnel")
+    tables.append(ReportTable(
+        "funnel", "Funnel: input events to selection", ["step", "events", "detail"],
+        [[r.metric, fmt_count(r.value), r.detail or ""] for r in funnel], ["info"] * len(funnel),
+    ))
+
+    session_rows, session_status = [], []
+    for s in SESSIONS:
+        low = s.lower()
+        share = data.metric(f"share_{low}")
+        quota, shortfall = data.metric(f"quota_{low}"), data.metric(f"shortfall_{low}")
+        band_min, band_max = session_band(cfg, s)
+        session_rows.append([
+            s, fmt_share(_value(share)), f"{fmt_share(band_min)} - {fmt_share(band_max)}",
+            _status(share), fmt_count(_value(quota)), fmt_count(_value(shortfall)),
+            "; ".join(x for x in ((share.detail if share else None), (shortfall.detail if shortfall else None)) if x),
+        ])
+        session_status.append(_status(share))
+    tables.append(ReportTable(
+        "sessions", "Session mix against the bands",
+        ["session", "share", "band", "status", "quota", "shortfall", "detail"], session_rows, session_status,
+    ))
+
+    events, symbols = data.metric("selected_events"), data.metric("selected_symbols")
+    cap, top20 = data.metric("max_events_per_symbol"), data.metric("top20_symbols_share")
+    conc = [
+        ("selected events", fmt_count(_value(events)), f"{cfg.get('min_events'):,} - {cfg.get('max_events'):,}",
+         events, events.detail if events else ""),
+        ("symbols", fmt_count(_value(symbols)), f">= {cfg.get('min_symbols'):,}", symbols, ""),
+        ("max events per symbol", fmt_count(_value(cap)), f"<= {cfg.get('max_per_symbol')}", cap, ""),
+        ("top-20 symbols' share", fmt_share(_value(top20)), f"< {fmt_share(cfg.get('top20_max_share'))}", top20, ""),
+    ]
+    tables.append(ReportTable(
+        "concentration", "Selection and concentration", ["figure", "value", "target", "status", "detail"],
+        [[name, value, target, _status(row), detail or ""] for name, value, target, row, detail in conc],
+        [_status(row) for *_, row, _ in conc],
+    ))
+
+    t = data.totals
+    storage90, days90 = data.metric("storage_gb_p90"), data.metric("download_days_p90")
+    calibrated = bool(t.get("calibrated"))
+    basis = (f"calibrated by a pilot of {t.get('pilot_windows')} windows ({t.get('calibrated_at')})" if calibrated
+             else "priors (seeds/estimate_priors.csv): run `tickwindows pilot` to calibrate")
+    tables.append(ReportTable(
+        "estimates", "Download estimates (Monte Carlo p50 / p90)", ["figure", "p50", "p90", "gate limit", "status"],
+        [
+            ["storage", fmt_gb(t.get("storage_gb_p50")), fmt_gb(t.get("storage_gb_p90")),
+             f"p90 < {fmt_gb(cfg.get('storage_p90_max_gb'))}", _status(storage90)],
+            ["download time", fmt_days(t.get("download_days_p50")), fmt_days(t.get("download_days_p90")),
+             f"p90 < {cfg.get('download_p90_max_days')} d", _status(days90)],
+            ["API requests", fmt_count(t.get("requests_p50")), fmt_count(t.get("requests_p90")), "", "info"],
+        ],
+        [_status(storage90), _status(days90), "info"],
+        note=f"basis: {basis}; {len(data.storage_draws)} draws",
+    ))
+
+    checks = data.gate.checks if data.gate else []
+    tables.append(ReportTable(
+        "checks", "Gate checks (latest gate_runs row)", ["check", "result", "failure"],
+        [[c.name, "GO" if c.passed else "NO-GO", c.message] for c in checks],
+        ["ok" if c.passed else "fail" for c in checks],
+        note="" if checks else "no gate verdict recorded yet: run `dbt build`",
+    ))
+    return tables
