@@ -126,9 +126,13 @@ def cli() -> None:
 @click.option("--timestamp-format", type=click.Choice(["timestamp", "timestamptz", "ns", "us", "ms"]),
               default="timestamp", show_default=True,
               help="How the events' `timestamp` column is stored: TIMESTAMP, TIMESTAMPTZ, or INT64 epoch ns/us/ms.")
+@click.option("--symbols-fraction", type=float, default=1.0, show_default=True,
+              help="Write only this share of the universe's symbols (a partial FASE 2.5 output): nested and "
+                   "deterministic, so 0.25, then 0.6, then 1 grow the same universe.")
 @click.option("--force", is_flag=True, help="Replace OUT/events and OUT/daily if they already hold files.")
 def demo_data_command(out: str, seed: int, size: str, symbols: int | None, events: int | None,
-                      start: str | None, end: str | None, timestamp_format: str, force: bool) -> None:
+                      start: str | None, end: str | None, timestamp_format: str, symbols_fraction: float,
+                      force: bool) -> None:
     """Generate synthetic FASE 2.5 inputs (events + per-symbol daily bars) for the dbt project.
 
     The data follow docs/CONTRACT.md "Inputs" and mix its variants (date vs epoch-ms `t` / `timestamp`
@@ -143,12 +147,14 @@ def demo_data_command(out: str, seed: int, size: str, symbols: int | None, event
       tickwindows demo-data                                  # ./data, ~700K events, < 1 min
       tickwindows demo-data --size small --out /tmp/demo --force
       tickwindows demo-data --events 10000000 --timestamp-format ns --out data-10m
+      tickwindows demo-data --symbols-fraction 0.25 --out data-25   # batch 1 of a growing universe
     """
     from .demo.generate import DemoSettings, generate
 
     settings = DemoSettings.from_options(
         out=out, seed=seed, size=size, symbols=symbols, events=events,
         start=start, end=end, timestamp_format=timestamp_format, force=force,
+        symbols_fraction=symbols_fraction,
     )
     click.echo(f"generating {settings.events:,} events for {settings.symbols:,} symbols, "
                f"{settings.start}..{settings.end}, seed {settings.seed} -> {settings.out}")
@@ -276,6 +282,32 @@ def download(ctx: click.Context, limit: int | None, force: bool, **options: Unpa
     with LiveProgress(err, settings.quiet) as progress:
         report = run_download(settings, progress=progress, on_forced=lambda: force_banner(err))
     ctx.exit(_finish_report(out, report, settings.quiet))
+
+
+@cli.command()
+@db_option
+@click.option("--discard", is_flag=True,
+              help="Start a new lineage instead: the pinned batches stop binding the selection (files are kept).")
+@click.option("--reason", default="", help="Why the batches are discarded (required with --discard; recorded).")
+def release(db_path: Path, discard: bool, reason: str) -> None:
+    """Pin the current manifest as the next batch (after a current GO).
+
+    Every event of manifest_core not pinned yet is recorded in main.manifest_batches as batch N
+    (1, 2, ...). Later `dbt build`s on grown inputs keep pinned events exactly as released and
+    select new ones around them; the gate fails if one goes missing or moves. Releasing again
+    without a new pick does nothing. `download` and `export` release what they consume.
+    Exits non-zero, naming why, without a current GO.
+
+    \b
+    Examples:
+      dbt build --vars '{universe_symbols: 2200}' && tickwindows release
+      tickwindows release --discard --reason "FASE 2.5 re-run with new thresholds"
+    """
+    from .batches import discard as discard_batches
+    from .batches import release as release_batch
+
+    result = discard_batches(db_path, reason) if discard else release_batch(db_path)
+    click.echo(result.message)
 
 
 @cli.command()

@@ -19,10 +19,11 @@ from typing import TypedDict
 import duckdb
 
 from . import __version__
+from .batches import batches, release
 from .checksum import file_sha256
 from .errors import BadInput, GateClosed
 from .gate import GateVerdict, require_go
-from .warehouse import connect_read_only, relations
+from .warehouse import connect_read_only, has_relation, relations
 
 DATE_FORMAT = "%Y%m%d"
 
@@ -59,6 +60,16 @@ class SidecarGate(TypedDict):
     passed_checks: list[str]
 
 
+class SidecarBatch(TypedDict):
+    """One released batch of the exported manifest (main.manifest_batches, current lineage)."""
+
+    batch: int
+    events: int
+    released_at: str
+    manifest_checksum: str | None
+    coverage: float | None
+
+
 class Sidecar(TypedDict):
     """manifest_core_YYYYMMDD.json, in this key order."""
 
@@ -69,6 +80,8 @@ class Sidecar(TypedDict):
     row_count: int
     files: list[dict[str, str | int]]  # ExportedFile as a dict
     gate: SidecarGate
+    coverage: float | None
+    batches: list[SidecarBatch]
     tickwindows_version: str
     duckdb_version: str
     created_at: str
@@ -133,6 +146,14 @@ def _copy_table(con: duckdb.DuckDBPyConnection, table: str, tmp: Path) -> int:
     return int(rows)
 
 
+def _coverage(con: duckdb.DuckDBPyConnection) -> float | None:
+    """selection_config.coverage: the share of the final universe the manifest was selected at."""
+    if not has_relation(con, "selection_config"):
+        return None
+    row = con.execute("select coverage from main.selection_config").fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
 def _write_json(path: Path, payload: Sidecar, tmp: Path) -> None:
     tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, path)
@@ -142,6 +163,8 @@ def export_manifest(settings: ExportSettings, now: dt.datetime | None = None) ->
     """Check the gate, write the Parquet file(s) and the sidecar; see the module doc."""
     targets, sidecar_name = _target_names(settings)
     _refuse_overwrite(settings, [name for _, name in targets] + [sidecar_name])
+    # What is exported stays pinned: release the manifest's new events (a current GO is required).
+    release(settings.db_path)
     con = connect_read_only(settings.db_path)
     temps: list[Path] = []
     try:
@@ -184,6 +207,10 @@ def export_manifest(settings: ExportSettings, now: dt.datetime | None = None) ->
                 "tests_expected": gate.tests_expected,
                 "passed_checks": [c.name for c in gate.checks if c.passed],
             },
+            "coverage": _coverage(con),
+            "batches": [SidecarBatch(batch=b.batch, events=b.events, released_at=b.released_at,
+                                     manifest_checksum=b.manifest_checksum, coverage=b.coverage)
+                        for b in batches(con)],
             "tickwindows_version": __version__,
             "duckdb_version": duckdb.__version__,
             "created_at": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),

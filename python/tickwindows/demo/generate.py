@@ -50,6 +50,10 @@ class DemoSettings:
     timestamp_format: str = "timestamp"
     force: bool = False
     calendar_csv: Path = CALENDAR_SEED
+    # Keep only this share of the universe's symbols (a partial FASE 2.5 output): a symbol is kept
+    # when a hash of it is below the fraction, so 0.25 < 0.60 < 1.0 give nested subsets, and each kept
+    # symbol's events and bars are the full universe's, byte for byte.
+    symbols_fraction: float = 1.0
 
     @classmethod
     def from_options(
@@ -65,6 +69,7 @@ class DemoSettings:
         timestamp_format: str = "timestamp",
         force: bool = False,
         calendar_csv: Path = CALENDAR_SEED,
+        symbols_fraction: float = 1.0,
     ) -> DemoSettings:
         """A size preset with explicit overrides; the start defaults to `years` before the end."""
         if size not in SIZES:
@@ -82,6 +87,7 @@ class DemoSettings:
             timestamp_format=timestamp_format,
             force=force,
             calendar_csv=calendar_csv,
+            symbols_fraction=symbols_fraction,
         )
         settings.validate()
         return settings
@@ -97,6 +103,8 @@ class DemoSettings:
             raise BadInput(
                 f"--timestamp-format {self.timestamp_format!r}: choose one of {', '.join(TIMESTAMP_FORMATS)}"
             )
+        if not 0 < self.symbols_fraction <= 1:
+            raise BadInput(f"--symbols-fraction {self.symbols_fraction}: must be in (0, 1]")
         if not 0 <= self.seed < 2**31:
             raise BadInput(f"--seed {self.seed}: must be between 0 and 2147483647")
 
@@ -167,6 +175,8 @@ def generate(settings: DemoSettings) -> DemoSummary:
             con.execute("set enable_progress_bar = false")
             con.execute("set TimeZone = 'UTC'")  # TIMESTAMPTZ values are written and read as UTC
             build(con, universe)
+            if settings.symbols_fraction < 1:
+                _keep_symbol_fraction(con, settings.symbols_fraction)
             event_rows = _write_events(con, settings, staging / "events")
             daily_files, daily_rows = _write_daily(con, staging / "daily")
             edge_rows = dict(con.execute("select kind, count(*) from edge_events group by kind").fetchall())
@@ -241,6 +251,15 @@ _TIMESTAMP_COLUMN = {
     "us": "epoch_us(ts_utc)",
     "ms": "epoch_ms(ts_utc)",
 }
+
+
+def _keep_symbol_fraction(con: duckdb.DuckDBPyConnection, fraction: float) -> None:
+    """Drop every row of a symbol outside the kept share: the same symbols whatever else changes,
+    and every symbol kept at a smaller fraction kept at a larger one (nested partial universes).
+    Unnormalised spellings of a ticker follow the ticker; rows without a symbol stay."""
+    kept = f"(hash('symbols-fraction', upper(trim(symbol))) % 1000000) / 1000000.0 < {float(fraction)!r}"
+    for table in ("regular_events", "edge_events", "daily", "symbols"):
+        con.execute(f"delete from {table} where symbol is not null and not {kept}")
 
 
 def _write_events(con: duckdb.DuckDBPyConnection, s: DemoSettings, dest: Path) -> int:

@@ -24,6 +24,7 @@ import pyarrow as pa
 import requests
 from backoff.types import Details
 
+from ..batches import release
 from ..checksum import file_sha256
 from ..errors import (
     ApiError,
@@ -423,7 +424,8 @@ def run_jobs(settings: DownloadSettings, windows: list[Window], *, command: str,
 
 def download(settings: DownloadSettings, *, progress: ProgressSink | None = None,
              on_forced: Callable[[], None] | None = None) -> DownloadReport:
-    """The `download` command: gate check (unless --force), then every manifest window."""
+    """The `download` command: gate check (unless --force), release of the manifest's new events
+    as the next batch (what is downloaded stays pinned), then every manifest window."""
     con = connect_read_only(settings.db_path)
     try:
         if settings.force:
@@ -431,6 +433,11 @@ def download(settings: DownloadSettings, *, progress: ProgressSink | None = None
                 on_forced()
         else:
             require_go(con, settings.db_path)
+    finally:
+        con.close()
+    release(settings.db_path, force=settings.force)
+    con = connect_read_only(settings.db_path)
+    try:
         windows = read_windows(con, settings.db_path, settings.limit)
     finally:
         con.close()
