@@ -17,12 +17,9 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import cast
 
-import backoff
 import pyarrow as pa
 import requests
-from backoff.types import Details
 
 from ..batches import release
 from ..checksum import file_sha256
@@ -38,17 +35,18 @@ from ..gate import require_go
 from ..settings import KINDS
 from ..warehouse import Window, connect_read_only, read_windows
 from .checkpoint import CHECKPOINT_NAME, CheckpointStore, JobError, JobRow
+from .pages import decode_page
 from .polygon import (
     PAGE_LIMIT,
+    ConnectionFailed,
     Redactor,
     check_base_url,
-    check_rows,
     fetch_page,
     first_page_url,
     safe_next_url,
 )
 from .ratelimit import AdaptiveRate, FixedRate
-from .tickfiles import SCHEMAS, AtomicParquet, remove_stale_temps, rows_to_table, tick_path
+from .tickfiles import SCHEMAS, AtomicParquet, remove_stale_temps, tick_path
 
 KEY_ENV_VARS = ("POLYGON_API_KEY", "MASSIVE_API_KEY")
 
@@ -91,6 +89,8 @@ class DownloadSettings:
     retry_cap_s: float = 60.0
     timeout_s: float = 60.0
     job_attempts: int = 2
+    # The whole run stops when every request has failed (no answer, or 5xx) for this long.
+    give_up_after_s: float = 120.0
 
     def __post_init__(self) -> None:
         check_base_url(self.base_url)
@@ -102,6 +102,8 @@ class DownloadSettings:
             raise BadInput(f"--max-pages {self.max_pages}: expected >= 1")
         if not 1 <= self.page_limit <= PAGE_LIMIT:
             raise BadInput(f"--page-limit {self.page_limit}: expected 1..{PAGE_LIMIT}")
+        if not self.give_up_after_s > 0:
+            raise BadInput(f"--give-up-after {self.give_up_after_s:g}: expected seconds > 0")
 
     def public_args(self) -> dict[str, object]:
         """The settings as recorded in the run log: never the key."""
@@ -135,6 +137,14 @@ class Counters:
     requests: int = 0
     http_429: int = 0
     retries: int = 0
+    # retries by cause (they add up to `retries`)
+    retry_connection: int = 0  # refused, reset, timed out, body cut short
+    retry_5xx: int = 0
+    retry_429: int = 0
+    retry_other_http: int = 0  # 408, 425
+    retry_bad_page: int = 0  # malformed JSON, not OK, rows out of bounds or order, wrong types
+    # seconds every request has been failing (no answer or 5xx); 0 while the server answers
+    failing_s: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **deltas: int) -> None:
@@ -179,12 +189,17 @@ class RunLock:
 
 
 ProgressSink = Callable[[dict[str, int], str], None]  # (counter snapshot, limiter description)
+STOP_GRACE_S = 10.0  # after a stop, how long to wait for requests in flight before leaving anyway
+
+
+class ServerUnreachable(ApiError):
+    """Every request failed (no answer, or 5xx) for --give-up-after seconds: the run stopped."""
 
 
 def _retry_waits(base_s: float = 0.5, cap_s: float = 60.0) -> Generator[float | None, BaseException | None, None]:
-    """backoff wait generator: the server's Retry-After when given, else full-jitter exponential.
+    """Wait generator: the server's Retry-After when given, else full-jitter exponential.
 
-    backoff primes it with send(None), then sends each exception in and sleeps what it yields.
+    Primed with send(None); then each exception is sent in and the wait before the next try comes out.
     """
     exc = yield None
     attempt = 0
@@ -198,6 +213,40 @@ def _retry_waits(base_s: float = 0.5, cap_s: float = 60.0) -> Generator[float | 
         exc = yield wait
 
 
+def retry_cause(exc: RetryableError) -> str:
+    """The Counters field a retry of `exc` is counted in."""
+    if isinstance(exc, ConnectionFailed):
+        return "retry_connection"
+    if isinstance(exc, RateLimited):
+        return "retry_429"
+    if exc.status is not None:
+        return "retry_5xx" if exc.status >= 500 else "retry_other_http"
+    return "retry_bad_page"
+
+
+class Health:
+    """Whether the server answers: the time since every request started failing (no answer or 5xx)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failing_since: float | None = None
+        self.last_failure = ""
+
+    def answered(self) -> None:
+        with self._lock:
+            self._failing_since = None
+
+    def failed(self, exc: BaseException) -> None:
+        with self._lock:
+            if self._failing_since is None:
+                self._failing_since = time.monotonic()
+            self.last_failure = str(exc)
+
+    def failing_for(self) -> float:
+        with self._lock:
+            return 0.0 if self._failing_since is None else time.monotonic() - self._failing_since
+
+
 class Downloader:
     """Runs a list of jobs with N workers against one API base URL."""
 
@@ -209,30 +258,59 @@ class Downloader:
         self.redact = Redactor(settings.api_key)
         self.limiter = FixedRate(settings.rate_limit) if settings.rate_limit else AdaptiveRate()
         self.counters = Counters()
+        self.health = Health()
         self.stop = threading.Event()
-        self.fatal: str | None = None
+        self.fatal: ApiError | None = None  # why the whole run stopped (the message is completed at the end)
         self._log = log
-        # backoff types wait generators as Generator[float, None, None]; it does send() the exception.
-        wait_gen = cast("Callable[..., Generator[float, None, None]]", _retry_waits)
-        self._get_page = backoff.on_exception(
-            wait_gen,
-            RetryableError,
-            base_s=settings.retry_base_s,
-            cap_s=settings.retry_cap_s,
-            max_time=settings.retry_budget_s,
-            jitter=None,
-            giveup=lambda exc: self.stop.is_set(),
-            on_backoff=self._on_backoff,
-            logger=None,
-        )(self._get_page_once)
 
     def log(self, message: str) -> None:
         self._log(self.redact(message))
 
-    def _on_backoff(self, details: Details) -> None:
-        self.counters.add(retries=1)
-        exc = dict(details).get("exception")  # passed by on_exception; Details does not declare it
-        self.log(f"retry {details['tries']} in {details['wait']:.2f}s: {exc}")
+    def snapshot(self) -> dict[str, int]:
+        totals = self.counters.snapshot()
+        totals["failing_s"] = int(self.health.failing_for())
+        return totals
+
+    def stop_run(self, reason: ApiError) -> None:
+        """Stop every worker now (a fatal condition); the first reason wins."""
+        if self.fatal is None:
+            self.fatal = reason
+            self.log(f"stopping the run: {reason}")
+        self.stop.set()
+
+    def check_health(self) -> None:
+        """Called by the run's main loop: give up once every request failed for --give-up-after seconds."""
+        failing = self.health.failing_for()
+        if failing >= self.s.give_up_after_s and not self.stop.is_set():
+            self.stop_run(ServerUnreachable(
+                f"no answer from {self.s.base_url} for {failing:.0f} s: every request failed "
+                f"(last: {self.redact(self.health.last_failure)}); stopped after --give-up-after "
+                f"{self.s.give_up_after_s:g}"
+            ))
+
+    def _get_page(self, session: requests.Session, url: str, job: Job, first_page: bool,
+                  last_ts: int | None) -> tuple[str | None, pa.Table, int | None]:
+        """One page with retries: full-jitter backoff (or Retry-After) within --retry-budget seconds.
+
+        Every wait is cut short when the run stops, so a stop takes effect at once.
+        """
+        started = time.monotonic()
+        waits = _retry_waits(self.s.retry_base_s, self.s.retry_cap_s)
+        next(waits)
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return self._get_page_once(session, url, job, first_page, last_ts)
+            except RetryableError as exc:
+                elapsed = time.monotonic() - started
+                if self.stop.is_set() or elapsed >= self.s.retry_budget_s:
+                    raise
+                wait = min(waits.send(exc) or 0.0, self.s.retry_budget_s - elapsed)
+                self.counters.add(retries=1, **{retry_cause(exc): 1})
+                self.log(f"retry {tries} in {wait:.2f}s: {exc}")
+                if self.stop.wait(wait):
+                    raise
 
     def _get_page_once(self, session: requests.Session, url: str, job: Job, first_page: bool,
                        last_ts: int | None) -> tuple[str | None, pa.Table, int | None]:
@@ -241,18 +319,28 @@ class Downloader:
             raise ApiError("run stopped")
         self.counters.add(requests=1)
         try:
-            page = fetch_page(session, url, self.s.api_key, self.redact, first_page=first_page,
-                              timeout=self.s.timeout_s)
+            body = fetch_page(session, url, self.s.api_key, self.redact, timeout=self.s.timeout_s)
         except RateLimited:
+            self.health.answered()
             self.counters.add(http_429=1)
             self.limiter.on_rate_limited()
             raise
+        except (ConnectionFailed, RetryableError) as exc:
+            if isinstance(exc, ConnectionFailed) or (exc.status or 0) >= 500:
+                self.health.failed(exc)
+            else:
+                self.health.answered()
+            raise
+        except PermanentError:
+            self.health.answered()
+            raise
+        self.health.answered()
         self.limiter.on_success()
-        window = job.window
-        rows, new_last = check_rows(page.results, window.start_ns, window.end_ns, last_ts)
-        table = rows_to_table(rows, SCHEMAS[job.kind])
+        w = job.window
+        page = decode_page(body, job.kind, w.start_ns, w.end_ns, last_ts, first_page=first_page, url=url,
+                           redact=self.redact)
         next_url = None if page.next_url is None else safe_next_url(page.next_url, self.s.base_url)
-        return next_url, table, new_last
+        return next_url, page.table, page.last_ts
 
     def fetch_job(self, session: requests.Session, job: Job, final: Path) -> tuple[int, int, int, str]:
         """Stream every page of one window into `final`; returns (pages, rows, bytes, sha256)."""
@@ -293,12 +381,14 @@ class Downloader:
             except PermanentError as exc:
                 self._record(job, "permanent", exc, exc.status, started)
                 if exc.key_refused:
-                    self.fatal = f"the API refused the key (HTTP {exc.status}); check POLYGON_API_KEY and your plan"
-                    self.stop.set()
+                    self.stop_run(PermanentError(f"the API refused the key (HTTP {exc.status})", status=exc.status))
                 return
             except (RetryableError, PaginationError) as exc:
+                if self.stop.is_set():  # interrupted by a stop: not this job's fault, it simply waits
+                    self._record(job, "pending", exc, getattr(exc, "status", None), started)
+                    return
                 again = isinstance(exc, PaginationError) and exc.retryable and attempt < self.s.job_attempts
-                if again and not self.stop.is_set():
+                if again:
                     self.log(f"{job.kind} {w.event_id}: {exc}; restarting from page 1")
                     continue
                 self._record(job, "failed", exc, getattr(exc, "status", None), started)
@@ -356,6 +446,19 @@ def plan_jobs(settings: DownloadSettings, store: CheckpointStore, windows: list[
     return todo, skipped
 
 
+def _fatal_with_resume_hint(fatal: ApiError, settings: DownloadSettings, totals: dict[str, int]) -> ApiError:
+    """The reason the run stopped, plus what is kept and how to resume."""
+    kept = totals["jobs_done"] + totals["jobs_skipped"]
+    fix = ("set POLYGON_API_KEY (or MASSIVE_API_KEY) to a key your plan accepts, then "
+           if isinstance(fatal, PermanentError) else "when the server answers again, ")
+    message = (f"{fatal}. {kept} of {totals['jobs_total']} jobs are done and kept in {settings.out_dir}; "
+               f"no half-written file was kept. To resume, {fix}run the same command again "
+               f"(`tickwindows status --out {settings.out_dir}` shows the checkpoint store).")
+    if isinstance(fatal, PermanentError):
+        return PermanentError(message, status=fatal.status)
+    return ServerUnreachable(message)
+
+
 def _still_valid(settings: DownloadSettings, job: Job, row: JobRow) -> bool:
     w = job.window
     if (row.window_start_ns, row.window_end_ns, row.symbol) != (w.start_ns, w.end_ns, w.symbol):
@@ -379,6 +482,7 @@ def run_jobs(settings: DownloadSettings, windows: list[Window], *, command: str,
         with log_lock, open(log_path, "a", encoding="utf-8") as fh:
             fh.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {line}\n")
 
+    lingering = False
     try:
         run_id = store.start_run(command, settings.public_args(), forced)
         if forced:
@@ -398,28 +502,36 @@ def run_jobs(settings: DownloadSettings, windows: list[Window], *, command: str,
                    for i in range(min(settings.workers, max(1, len(todo))))]
         for t in threads:
             t.start()
+        stopped_at: float | None = None
         try:
             while any(t.is_alive() for t in threads):
                 for t in threads:
                     t.join(timeout=0.2)
+                dl.check_health()
                 if progress is not None:
-                    progress(dl.counters.snapshot(), dl.limiter.describe())
+                    progress(dl.snapshot(), dl.limiter.describe())
+                if dl.stop.is_set():
+                    stopped_at = stopped_at or time.monotonic()
+                    if time.monotonic() - stopped_at > STOP_GRACE_S:
+                        break  # a request still in flight (e.g. a hung server): leave it, nothing of it is kept
         except KeyboardInterrupt:
             dl.stop.set()
             raise
         seconds = time.monotonic() - started
         if progress is not None:
-            progress(dl.counters.snapshot(), dl.limiter.describe())
+            progress(dl.snapshot(), dl.limiter.describe())
+        lingering = any(t.is_alive() for t in threads)
         totals = dl.counters.snapshot()
         report = DownloadReport(run_id, totals, seconds, store.errors(limit=20), todo + skipped)
-        totals["exit_code"] = 0 if report.complete else 1
+        totals["exit_code"] = 0 if report.complete else (dl.fatal.exit_code if dl.fatal else 1)
         store.finish_run(run_id, totals)
-        if dl.fatal:
-            raise PermanentError(dl.fatal, status=401)
+        if dl.fatal is not None:
+            raise _fatal_with_resume_hint(dl.fatal, settings, totals)
         return report
     finally:
-        store.close()
-        lock.release()
+        if not lingering:  # a thread still in a request may yet write: the process exit closes both
+            store.close()
+            lock.release()
 
 
 def download(settings: DownloadSettings, *, progress: ProgressSink | None = None,
