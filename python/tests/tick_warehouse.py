@@ -59,7 +59,8 @@ def build_warehouse(db: Path, events: list[Ev], *, gate: str | None = "go") -> N
     try:
         con.execute(
             "create or replace table main.manifest_core (event_id varchar, symbol varchar, session varchar,"
-            " event_ts_utc timestamp, event_ts_et timestamp, window_start_utc timestamp, window_end_utc timestamp, trading_date date,"
+            " event_ts_utc timestamp, event_ts_et timestamp, window_start_utc timestamp, window_end_utc timestamp,"
+            " trading_date date,"
             " event_type varchar, score double, symbol_rank integer, selection_stage varchar, profile varchar,"
             " config_hash varchar, enrichment_version varchar)"
         )
