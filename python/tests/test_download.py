@@ -6,10 +6,15 @@ import hashlib
 import json
 import os
 import random
+import re
+import shlex
+import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -430,3 +435,122 @@ def test_settings_never_show_the_key(tmp_path: Path) -> None:
     s = settings(tmp_path / "w.duckdb", tmp_path, "http://127.0.0.1:1")
     assert KEY not in repr(s) and KEY not in json.dumps(s.public_args())
     assert replace(s, workers=2).api_key == KEY
+
+
+# ---------------------------------------------------------------- fail fast, lose nothing
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_emulator(port: int, *extra: str) -> subprocess.Popen:
+    proc = subprocess.Popen([str(TICKWINDOWS), "emulator", "--port", str(port), *extra], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    line = proc.stdout.readline()
+    assert f"127.0.0.1:{port}" in line, line
+    return proc
+
+
+def _wait_for(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _done_jobs(out: Path) -> int:
+    try:
+        return jobs_by_status(out).get("done", 0)
+    except sqlite3.Error:
+        return 0
+
+
+def test_a_dead_server_stops_the_run_and_it_resumes_to_identical_files(warehouse: Path, clean, tmp_path: Path) -> None:
+    """The emulator is killed mid-run: the run gives up after --give-up-after (5 s here, 120 s by
+    default) instead of retrying every request for --retry-budget (600 s), says why and how to
+    resume, keeps what is done, and the same command resumes to the uninterrupted run's files."""
+    out, log = tmp_path / "ticks", tmp_path / "download.log"
+    port = _free_port()
+    emu = _start_emulator(port, "--latency-ms", "40")
+    cmd = [str(TICKWINDOWS), "download", "--db", str(warehouse), "--out", str(out), "--base-url",
+           f"http://127.0.0.1:{port}", "--workers", "2", "--page-limit", str(PAGE), "--give-up-after", "5",
+           "--progress-interval", "0.5"]
+    env = {**os.environ, "POLYGON_API_KEY": KEY}
+    try:
+        with log.open("w") as fh:  # stdout and stderr to a file, as under nohup: not a terminal
+            run = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT)
+            assert _wait_for(lambda: _done_jobs(out) >= 1, 60), "no job finished before the kill"
+            emu.kill()  # SIGKILL: connections refused from now on
+            emu.wait(timeout=10)
+            killed = time.monotonic()
+            code = run.wait(timeout=300)
+            stopped_after = time.monotonic() - killed
+    finally:
+        emu.kill()
+    text = log.read_text()
+    assert code == 4, text[-3000:]
+    # generous: well past 5 s, far below the 600 s retry budget a request would otherwise get
+    assert stopped_after < 60, stopped_after
+    assert f"no answer from http://127.0.0.1:{port}" in text and "--give-up-after 5" in text
+    assert "ConnectionError" in text and "run the same command again" in text
+    assert re.search(r"download: jobs \d+/8 done .*retries \d+ \(connection \d+", text)
+    assert "NO ANSWER for" in text
+    statuses = jobs_by_status(out)
+    assert statuses.get("done", 0) >= 1 and "failed" not in statuses and "running" not in statuses, statuses
+    assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
+    for rel, sha in hashes(out).items():  # what is kept is whole, and final
+        assert sha == clean[1][rel], rel
+
+    emu = _start_emulator(port)  # the server is back, on the same port
+    try:
+        resumed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        emu.kill()
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert hashes(out) == clean[1]
+    assert jobs_by_status(out) == {"done": 2 * len(EVENTS)}
+
+
+def test_a_refused_key_stops_the_run_and_says_how_to_resume(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    build_warehouse(db, EVENTS)
+    out = tmp_path / "ticks"
+    with Emulator(EmulatorConfig(api_key=KEY), port=0) as emu:
+        cmd = [str(TICKWINDOWS), "download", "--db", str(db), "--out", str(out), "--base-url", emu.url,
+               "--workers", "2", "--page-limit", str(PAGE)]
+        refused = subprocess.run(cmd, env={**os.environ, "POLYGON_API_KEY": "not-the-key"}, capture_output=True,
+                                 text=True, timeout=120)
+        assert emu.stats["by_status"].get(401, 0) <= 2  # one per worker at most: nothing else was tried
+        assert refused.returncode == 4
+        assert "refused the key (HTTP 401)" in refused.stderr and "POLYGON_API_KEY" in refused.stderr
+        assert "run the same command again" in refused.stderr and "not-the-key" not in refused.stderr
+        resumed = subprocess.run(cmd, env={**os.environ, "POLYGON_API_KEY": KEY}, capture_output=True, text=True,
+                                 timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert jobs_by_status(out) == {"done": 2 * len(EVENTS)}
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_log(warehouse: Path, tmp_path: Path,
+                                                                  emulator: Emulator) -> None:
+    env = {**os.environ, "POLYGON_API_KEY": KEY, "COLUMNS": "160"}
+    base = [str(TICKWINDOWS), "download", "--db", str(warehouse), "--base-url", emulator.url,
+            "--page-limit", str(PAGE), "--progress-interval", "0.2"]
+    plain = subprocess.run([*base, "--out", str(tmp_path / "a")], env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    lines = [line for line in plain.stderr.splitlines() if " download: jobs " in line]
+    assert len(lines) >= 2 and "\x1b[" not in plain.stderr  # the first and the final state, no escapes
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d download: jobs 8/8 done \(0 failed, 0 permanent\), "
+                        r"\d+ pages, [\d,]+ rows, .*, [\d,]+ rows/s, [\d.]+ req/s, 429s 0, retries 0, .*", lines[-1])
+    if shutil.which("script") is None:
+        pytest.skip("no `script` (util-linux) to run the download on a pseudo-terminal")
+    command = " ".join(shlex.quote(a) for a in [*base, "--out", str(tmp_path / "b")])
+    tty = subprocess.run(["script", "-qec", command, "/dev/null"], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert tty.returncode == 0, tty.stdout[-3000:]
+    assert "━" in tty.stdout and " download: jobs " not in tty.stdout  # rich's bar, not the log lines

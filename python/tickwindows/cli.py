@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
 import click
 
 from . import __version__
-from .errors import TickwindowsError
+from .errors import BadInput, TickwindowsError
 from .settings import (
     DEFAULT_DATA_DIR,
     DEFAULT_EXPORT_DIR,
@@ -64,6 +64,8 @@ class DownloadOptions(TypedDict):
     quiet: bool
     page_limit: int
     retry_budget: float
+    give_up_after: float
+    progress_interval: float
     timeout_s: float
 
 
@@ -84,7 +86,13 @@ def download_options(fn: F) -> F:
                      help="Skip jobs already done whose file still matches its sha256."),
         click.option("--retry-budget", type=float, default=600.0, show_default=True,
                      help="Seconds to keep retrying one failing request (429/5xx/resets) before the job fails."),
-        click.option("--quiet", is_flag=True, help="No progress bar; only the final line."),
+        click.option("--give-up-after", type=float, default=120.0, show_default=True, metavar="SECONDS",
+                     help="Stop the whole run (exit 4, resumable) once every request has failed for this long "
+                          "(no answer, or HTTP 5xx): a server that is gone does not cost days of retries."),
+        click.option("--progress-interval", type=float, default=10.0, show_default=True, metavar="SECONDS",
+                     help="When stderr is not a terminal (nohup, cron, a pipe): a plain progress line this often, "
+                          "instead of the progress bar."),
+        click.option("--quiet", is_flag=True, help="No progress bar or progress lines; only the final line."),
         click.option("--page-limit", type=int, default=50_000, hidden=True, help="Rows per page (tests)."),
         click.option("--timeout", "timeout_s", type=float, default=60.0, hidden=True, help="HTTP timeout (s)."),
     ]
@@ -180,9 +188,11 @@ def demo_data_command(out: str, seed: int, size: str, symbols: int | None, event
 @click.option("--slow-s", type=float, default=3.0, show_default=True, help="Stall of a 'slow' fault, seconds.")
 @click.option("--no-retry-after", is_flag=True, help="Omit Retry-After on 429 (the API sometimes does).")
 @click.option("--api-key", default=None, help="Require this key (apiKey param or Bearer header); else 401.")
+@click.option("--cache-mb", type=int, default=512, show_default=True,
+              help="Memory for rendered pages (the data never change, so a page asked again is served from it).")
 def emulator_command(port: int, host: str, seed: int, latency_ms: float, rate_limit: float | None,
                      rate_limit_window: float, fault_rate: float, faults: str, slow_s: float,
-                     no_retry_after: bool, api_key: str | None) -> None:
+                     no_retry_after: bool, api_key: str | None, cache_mb: int) -> None:
     """Serve the Polygon/Massive v3 trades and quotes endpoints on loopback until Ctrl-C.
 
     Data are deterministic per ticker and time (HOT* tickers are busy, QUIET* thin, NODATA*
@@ -193,8 +203,12 @@ def emulator_command(port: int, host: str, seed: int, latency_ms: float, rate_li
       tickwindows emulator --port 8765 --fault-rate 0.05 --rate-limit 50
       curl 'http://127.0.0.1:8765/v3/quotes/AAPL?timestamp=2024-03-05&order=asc&limit=5'
     """
+    from .emulator import render
     from .emulator.server import EmulatorConfig, run_forever
 
+    if cache_mb < 0:
+        raise click.BadParameter(f"{cache_mb}: expected >= 0", param_hint="--cache-mb")
+    render.CACHE.resize(cache_mb * 2**20)
     config = EmulatorConfig(
         seed=seed, latency_ms=latency_ms, rate_limit=rate_limit, rate_limit_window_s=rate_limit_window,
         fault_rate=fault_rate, faults=tuple(f.strip() for f in faults.split(",") if f.strip()),
@@ -203,7 +217,8 @@ def emulator_command(port: int, host: str, seed: int, latency_ms: float, rate_li
     stats = run_forever(config, port=port, host=host,
                         announce=lambda url: click.echo(f"emulator listening on {url} (Ctrl-C to stop)"))
     click.echo(f"stopped after {stats['requests']} requests, {stats['rows_served']} rows served; "
-               f"status {stats['by_status']}, faults {stats['by_fault']}")
+               f"status {stats['by_status']}, faults {stats['by_fault']}; "
+               f"page cache {render.CACHE.hits} hits, {render.CACHE.misses} misses")
 
 
 # --- download / status / pilot (download/, pilot.py) ---
@@ -213,6 +228,8 @@ def _settings(options: DownloadOptions, *, limit: int | None = None, force: bool
     from .download.ratelimit import parse_rate
     from .download.runner import DownloadSettings, api_key_from_env, parse_kinds
 
+    if not options["progress_interval"] > 0:
+        raise BadInput(f"--progress-interval {options['progress_interval']:g}: expected seconds > 0")
     return DownloadSettings(
         db_path=options["db_path"],
         out_dir=options["out_dir"],
@@ -228,6 +245,7 @@ def _settings(options: DownloadOptions, *, limit: int | None = None, force: bool
         quiet=options["quiet"],
         page_limit=options["page_limit"],
         retry_budget_s=options["retry_budget"],
+        give_up_after_s=options["give_up_after"],
         timeout_s=options["timeout_s"],
     )
 
@@ -264,7 +282,11 @@ def download(ctx: click.Context, limit: int | None, force: bool, **options: Unpa
     row is a GO for the manifest as it is now, and writes
     {out}/{trades,quotes}/symbol=S/date=D/{event_id}.parquet. The API key comes from
     POLYGON_API_KEY (or MASSIVE_API_KEY). Interrupted runs resume where they stopped.
-    Exit 0 only when every job finished.
+    Exit 0 only when every job finished; 1 when some failed (run it again); 4 when the run
+    stopped early because the key was refused (HTTP 401) or every request failed for
+    --give-up-after seconds (the message names the cause; what is done is kept, run it again
+    to resume). Under nohup/cron (stderr not a terminal) it logs a progress line every
+    --progress-interval seconds.
 
     \b
     Examples:
@@ -275,11 +297,11 @@ def download(ctx: click.Context, limit: int | None, force: bool, **options: Unpa
     from rich.console import Console
 
     from .download.runner import download as run_download
-    from .download.view import LiveProgress, force_banner
+    from .download.view import force_banner, progress_for
 
     settings = _settings(options, limit=limit, force=force)
     out, err = Console(), Console(stderr=True)
-    with LiveProgress(err, settings.quiet) as progress:
+    with progress_for(err, quiet=settings.quiet, interval_s=options["progress_interval"]) as progress:
         report = run_download(settings, progress=progress, on_forced=lambda: force_banner(err))
     ctx.exit(_finish_report(out, report, settings.quiet))
 
@@ -347,12 +369,12 @@ def pilot(ctx: click.Context, events: int, **options: Unpack[DownloadOptions]) -
     from rich.console import Console
     from rich.table import Table
 
-    from .download.view import LiveProgress, human_bytes
+    from .download.view import human_bytes, progress_for
     from .pilot import run_pilot
 
     settings = _settings(options)
     out, err = Console(), Console(stderr=True)
-    with LiveProgress(err, settings.quiet, label="pilot") as progress:
+    with progress_for(err, quiet=settings.quiet, interval_s=options["progress_interval"], label="pilot") as progress:
         result = run_pilot(settings, events, progress=progress)
     err.print(f"note: {result.gate_note}")
     if not settings.quiet:

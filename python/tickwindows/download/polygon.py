@@ -179,6 +179,14 @@ class ConnectionFailed(RetryableError):
     """No HTTP answer: refused, reset, timed out, or a body cut short. Counts toward --give-up-after."""
 
 
+def _reason(text: str) -> str:
+    """The root cause of a connection failure ("[Errno 111] Connection refused", "Read timed out"),
+    rather than urllib3's nested repr with the whole URL again."""
+    found = re.search(r"\[Errno -?\d+\][^'\")]*|Read timed out|Connection aborted|IncompleteRead\([^)]*\)"
+                      r"|Connection broken[^'\")]*|timed out", text)
+    return found.group(0).strip() if found else text[:300]
+
+
 ACCEPT_ENCODING = "gzip"  # what the official client asks for too; pages shrink ~6x on the wire
 
 
@@ -233,7 +241,7 @@ def fetch_page(session: requests.Session, url: str, api_key: str, redact: Redact
         finally:
             resp.close()  # the connection goes back to the pool once its body was read whole
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        raise ConnectionFailed(f"{type(exc).__name__} on {redact(url)}: {redact(exc)}") from None
+        raise ConnectionFailed(f"{type(exc).__name__} on {redact(url)}: {_reason(redact(exc))}") from None
     status = resp.status_code
     if status != 200:
         try:

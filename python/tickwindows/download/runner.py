@@ -12,6 +12,7 @@ import fcntl
 import os
 import queue
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -189,6 +190,7 @@ class RunLock:
 
 
 ProgressSink = Callable[[dict[str, int], str], None]  # (counter snapshot, limiter description)
+_QUERY = re.compile(r"[?][^\s:]*")
 STOP_GRACE_S = 10.0  # after a stop, how long to wait for requests in flight before leaving anyway
 
 
@@ -282,10 +284,10 @@ class Downloader:
         """Called by the run's main loop: give up once every request failed for --give-up-after seconds."""
         failing = self.health.failing_for()
         if failing >= self.s.give_up_after_s and not self.stop.is_set():
+            last = _QUERY.sub("", self.redact(self.health.last_failure))  # the cursor says nothing to a human
             self.stop_run(ServerUnreachable(
                 f"no answer from {self.s.base_url} for {failing:.0f} s: every request failed "
-                f"(last: {self.redact(self.health.last_failure)}); stopped after --give-up-after "
-                f"{self.s.give_up_after_s:g}"
+                f"(last: {last}); stopped after --give-up-after {self.s.give_up_after_s:g}"
             ))
 
     def _get_page(self, session: requests.Session, url: str, job: Job, first_page: bool,

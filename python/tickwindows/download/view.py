@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,13 @@ def force_banner(console: Console) -> None:
             style="bold white on red",
         )
     )
+
+
+def retry_causes(counters: dict[str, int]) -> str:
+    """'connection 2, 5xx 3' from the retry_* counters (the causes that occurred)."""
+    names = (("retry_connection", "connection"), ("retry_5xx", "5xx"), ("retry_429", "429"),
+             ("retry_other_http", "408/425"), ("retry_bad_page", "bad page"))
+    return ", ".join(f"{label} {counters[key]:,}" for key, label in names if counters.get(key))
 
 
 class LiveProgress:
@@ -73,7 +81,67 @@ class LiveProgress:
             f"jobs · {counters['pages']} pages · {counters['rows']:,} rows · {human_bytes(counters['bytes'])}"
             f" · 429: {counters['http_429'] / minutes:.1f}/min · {limiter}"
         )
+        if counters.get("failing_s"):
+            detail += f" · [bold red]no answer for {counters['failing_s']} s[/]"
         self._progress.update(self._task, total=counters["jobs_total"], completed=finished, detail=detail)
+
+
+class PlainProgress:
+    """One plain line at a steady interval, for logs (stderr not a terminal: nohup, cron, a pipe).
+
+    2026-11-25T16:30:00 download: jobs 12/60 done (0 failed, 0 permanent), 34 pages, 1,234,567 rows,
+    12.3 MB, 250,000 rows/s, 12.0 req/s, 429s 3, retries 5 (connection 2, 5xx 3), adaptive, now 19.5 req/s
+    """
+
+    def __init__(self, write: Callable[[str], object], interval_s: float, label: str = "download"):
+        self._write = write
+        self.interval_s = interval_s
+        self.label = label
+        self.started = time.monotonic()
+        self._next = self.started  # the first snapshot prints at once: the log shows the run began
+        self._last: tuple[dict[str, int], str] | None = None
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._last is not None:
+            self._print(*self._last)  # the final state, whatever the interval
+
+    def __call__(self, counters: dict[str, int], limiter: str) -> None:
+        self._last = (counters, limiter)
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + self.interval_s
+            self._print(counters, limiter)
+
+    def _print(self, c: dict[str, int], limiter: str) -> None:
+        seconds = max(time.monotonic() - self.started, 1e-9)
+        finished = c["jobs_done"] + c["jobs_skipped"]
+        causes = retry_causes(c)
+        line = (
+            f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {self.label}: jobs {finished:,}/{c['jobs_total']:,} done"
+            f" ({c['jobs_failed']:,} failed, {c['jobs_permanent']:,} permanent), {c['pages']:,} pages,"
+            f" {c['rows']:,} rows, {human_bytes(c['bytes'])}, {c['rows'] / seconds:,.0f} rows/s,"
+            f" {c['requests'] / seconds:.1f} req/s, 429s {c['http_429']:,}, retries {c['retries']:,}"
+            + (f" ({causes})" if causes else "") + f", {limiter}"
+        )
+        if c.get("failing_s"):
+            line += f"; NO ANSWER for {c['failing_s']} s (every request fails)"
+        self._write(line)
+
+
+def progress_for(console: Console, *, quiet: bool, interval_s: float,
+                 label: str = "download") -> LiveProgress | PlainProgress:
+    """The rich bar on a terminal; plain lines every `interval_s` otherwise; nothing when quiet."""
+    if quiet or console.is_terminal:
+        return LiveProgress(console, quiet, label)
+
+    def write(line: str) -> None:
+        console.file.write(line + "\n")
+        console.file.flush()
+
+    return PlainProgress(write, interval_s, label)
 
 
 def summary_table(report: DownloadReport) -> Table:
@@ -93,7 +161,7 @@ def summary_table(report: DownloadReport) -> Table:
         ("bytes on disk", human_bytes(t["bytes"])),
         ("requests", f"{t['requests']:,} ({rate:.1f}/s)"),
         ("HTTP 429", f"{t['http_429']:,}"),
-        ("retries", f"{t['retries']:,}"),
+        ("retries", f"{t['retries']:,}" + (f" ({retry_causes(t)})" if t["retries"] else "")),
         ("seconds", f"{report.seconds:.1f}"),
     ]:
         table.add_row(name, value)
