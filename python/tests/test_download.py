@@ -27,6 +27,7 @@ import requests
 
 from scripted_server import ScriptedServer, page, trade
 from tick_warehouse import Ev, build_warehouse, record_gate
+from tickwindows.download import pages
 from tickwindows.download.runner import DownloadSettings, download
 from tickwindows.emulator.data import expected_rows
 from tickwindows.emulator.server import Emulator, EmulatorConfig
@@ -68,14 +69,44 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fast_path_on_every_page():
+    """These tests' pages are small (20 rows), which the client leaves to the reference path for speed;
+    let the fast path take them, as it takes full pages, so every test below runs it."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pages, "FAST_PATH_MIN_BYTES", 0)
+        yield
+
+
 @pytest.fixture(scope="module")
 def clean(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """An uninterrupted, fault-free run: the reference every other run must reproduce byte for byte."""
     out = tmp_path_factory.mktemp("clean") / "ticks"
-    with Emulator(EmulatorConfig(), port=0) as emu:
+    taken = []
+    with pytest.MonkeyPatch.context() as mp, Emulator(EmulatorConfig(), port=0) as emu:
+        fast = pages.fast_page
+        mp.setattr(pages, "fast_page", lambda *a: taken.append(fast(*a)) or taken[-1])
         report = download(settings(warehouse, out, emu.url))
     assert report.complete and report.totals["jobs_done"] == 2 * len(EVENTS)
+    assert len(taken) == report.totals["pages"] and all(p is not None for p in taken)  # all by the fast path
     return out, hashes(out)
+
+
+@pytest.fixture(scope="module")
+def reference(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The same run with every page decoded by the reference path: the original code (json.loads with
+    exact ints, per-row checks, pa.array per column)."""
+    out = tmp_path_factory.mktemp("reference") / "ticks"
+    with pytest.MonkeyPatch.context() as mp, Emulator(EmulatorConfig(), port=0) as emu:
+        mp.setattr(pages, "fast_page", lambda *a: None)
+        report = download(settings(warehouse, out, emu.url))
+    assert report.complete
+    return hashes(out)
+
+
+def test_the_fast_json_path_writes_the_original_paths_files_byte_for_byte(clean, reference) -> None:
+    # every run below (each fault kind, more workers, resumes, kills) is compared with `clean`
+    assert clean[1] == reference and len(reference) == 2 * len(EVENTS)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ only in the documented, seeded ways. Every test talks to a real server on 127.0.
 
 from __future__ import annotations
 
+import random
 import re
 import signal
 import subprocess
@@ -13,10 +14,11 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import massive
+import numpy as np
 import pytest
 import requests
 
-from tickwindows.emulator import data
+from tickwindows.emulator import data, render
 from tickwindows.emulator.data import expected_rows
 from tickwindows.emulator.server import FAULT_KINDS, Emulator, EmulatorConfig, FaultPlan
 from tickwindows.errors import BadInput
@@ -156,6 +158,68 @@ def test_a_50000_row_page_is_generated_fast():
     rows, _, more = data.scan("quotes", "HOTPERF", et(11, 0), et(12, 0), False, None, 50000)
     assert len(rows) == 50000 and more
     assert time.perf_counter() - started < 1.5
+
+
+# ---------------------------------------------------------------- vectorised pages = the reference rows
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_vectorised_rows_are_the_reference_rows_byte_for_byte(kind):
+    """render.block (numpy + Arrow) against data.second_rows (the per-row Python definition): busy,
+    ordinary, quiet and sub-dollar (4-decimal prices) tickers, pre-market to after-hours."""
+    rnd = random.Random(kind)
+    compared = 0
+    for ticker in ("HOTX", "HOT1", "AAPL", "QUIETB", "BRK.B"):
+        for day in (DAY, date(2024, 7, 9), date(2023, 11, 24)):
+            prefix = data.day_prefix(kind, ticker, day.toordinal())
+            busy = [s for s in range(data.SESSION_SECONDS) if prefix[s + 1] > prefix[s]]
+            first = rnd.randrange(max(1, len(busy) - 200))
+            seconds = busy[first: first + 200]
+            got = render.block(kind, ticker, day, np.array(seconds, dtype=np.int64))
+            sips, seqs, rows = [], [], []
+            for s in seconds:
+                a, b, c = data.second_rows(kind, ticker, day, s)
+                sips += a
+                seqs += b
+                rows += [r + "," for r in c]
+            assert got.sips.tolist() == sips and got.seqs.tolist() == seqs
+            assert got.text.to_pylist() == rows
+            compared += len(rows)
+    assert data.price_path("HOT1", DAY.toordinal()).tick == 0.0001 and compared > 20_000
+
+
+def test_rendered_pages_are_the_reference_scan_in_both_orders_across_cursors():
+    rnd = random.Random(9)
+    for _ in range(40):
+        kind, ticker = rnd.choice(KINDS), rnd.choice(["AAPL", "HOTX", "QUIETB", "NODATA1", "BRK.B"])
+        lo = et(rnd.randrange(3, 21), rnd.randrange(60)) + rnd.randrange(NS)
+        hi = lo + rnd.choice([NS // 3, 60 * NS, 3600 * NS, 3 * 86400 * NS])
+        descending, limit, after = rnd.random() < 0.4, rnd.choice([1, 7, 250, 5000, 50000]), None
+        for _ in range(4):
+            rows, last, more = data.scan(kind, ticker, lo, hi, descending, after, limit)
+            page = render.page(kind, ticker, lo, hi, descending, after, limit)
+            assert (page.rows, page.count, page.last, page.more) == (",".join(rows).encode(), len(rows), last, more)
+            if not more:
+                break
+            after = last
+
+
+def test_the_body_is_the_reference_rows_in_the_v3_shape_with_or_without_gzip(emu):
+    lo, hi = et(11, 0), et(11, 0) + 30 * NS
+    params = {"timestamp.gte": lo, "timestamp.lt": hi, "order": "asc", "limit": 500}
+    headers = {"Authorization": f"Bearer {KEY}"}
+    plain = requests.get(f"{emu.url}/v3/quotes/HOTX", params=params, timeout=TIMEOUT,
+                         headers={**headers, "Accept-Encoding": "identity"})
+    zipped = requests.get(f"{emu.url}/v3/quotes/HOTX", params=params, timeout=TIMEOUT,
+                          headers={**headers, "Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in plain.headers and zipped.headers["Content-Encoding"] == "gzip"
+    rows, _, more = data.scan("quotes", "HOTX", lo, hi, False, None, 500)
+    assert more
+    for r in (plain, zipped):
+        body = r.json()
+        cursor = body["next_url"].split("cursor=")[1]
+        expected = ('{"results":[' + ",".join(rows) + '],"status":"OK","request_id":"' + body["request_id"]
+                    + f'","next_url":"{emu.url}/v3/quotes/HOTX?cursor={cursor}"' + "}")
+        assert r.content == expected.encode()
 
 
 # ---------------------------------------------------------------- the official client

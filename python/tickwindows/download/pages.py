@@ -92,8 +92,8 @@ def _valid(arr: AnyArray) -> NDArray[np.bool_]:
 def fast_page(body: bytes, kind: str, start_ns: int, end_ns: int,
               last_ts: int | None) -> DecodedPage | None:
     """The page as a table if it is ordinary (see the module doc), else None (ask the reference path)."""
-    if not body.isascii():
-        return None
+    if not body.isascii() or b"NaN" in body or b"Infinity" in body:
+        return None  # (pyarrow's reader takes the NaN/Infinity literals that json.loads refuses)
     try:
         doc = pj.read_json(pa.BufferReader(body),  # type: ignore[arg-type]  # the stubs omit NativeFile
                            read_options=pj.ReadOptions(use_threads=False, block_size=len(body) + 1),
