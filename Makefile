@@ -33,7 +33,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 FIXTURE := .cache/fixture
-FIXTURE_VARS := '{events_path: "$(FIXTURE)/data/events/*.parquet", daily_bars_dir: "$(FIXTURE)/data/daily", profile: smoke}'
+FIXTURE_VARS := '{events_path: "$(FIXTURE)/data/events/*.parquet", daily_bars_dir: "$(FIXTURE)/data/daily", ticks_dir: "$(FIXTURE)/data/ticks", profile: smoke}'
 
 # ruff on all Python; mypy strict on the package (configured in pyproject.toml). Caches go to .cache/.
 lint: setup
