@@ -32,8 +32,10 @@ import argparse
 import decimal
 import glob
 import math
+import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,7 +181,7 @@ def _md5_digests(strings: pa.Array) -> np.ndarray:
     return np.stack(state, axis=1).astype("<u4").view(np.uint8).reshape(n, 16)
 
 
-def md5_hex(strings: pa.Array, chunk: int = 500_000) -> tuple[pa.Array, np.ndarray]:
+def md5_hex(strings: pa.Array, chunk: int = 100_000) -> tuple[pa.Array, np.ndarray]:
     """(md5 hex strings, n x 2 uint64 sort key in the hex strings' order), in chunks of rows."""
     digests = np.concatenate([_md5_digests(strings.slice(i, chunk)) for i in range(0, len(strings), chunk)]
                              or [np.zeros((0, 16), np.uint8)])
@@ -321,42 +323,58 @@ def _optional_double(table: pa.Table, names: list[str]) -> pa.ChunkedArray:
 
 
 def read_daily_bars(directory: str) -> tuple[pa.Table, pa.Array]:
-    """stg_daily_bars: symbol = upper(file name without extension), the contract's column variants folded."""
+    """stg_daily_bars: symbol = upper(file name without extension), the contract's column variants
+    folded. Files are read on a small thread pool, then folded once per distinct file schema."""
     files = sorted(glob.glob(f"{directory.rstrip('/')}/*.parquet"))
     if not files:
         raise SystemExit(f"No daily bars files match '{directory}/*.parquet'")
-    parts = []
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        tables = list(pool.map(lambda path: pq.ParquetFile(path).read(use_threads=False), files))
     codes: dict[str, int] = {}
-    for index, path in enumerate(files):
-        table = pq.read_table(path)
+    file_sym = np.array([codes.setdefault(Path(path).stem.upper(), len(codes)) for path in files], dtype=np.int32)
+    file_rows = np.array([t.num_rows for t in tables], dtype=np.int64)
+    by_schema: dict[str, list[int]] = {}
+    for index, table in enumerate(tables):
+        by_schema.setdefault(str(table.schema.remove_metadata()), []).append(index)
+    parts = []
+    for members in by_schema.values():
+        table = pa.concat_tables([tables[i] for i in members])
+        path = files[members[0]]
         for required in ("close", "volume"):
             if _column(table, required) is None:
                 raise SystemExit(f"Daily bars file '{path}' has no column '{required}'")
         if all(_column(table, n) is None for n in ("date", "timestamp", "t")):
             raise SystemExit(f"Daily bars file '{path}' needs one of the columns date / timestamp / t")
-        n = table.num_rows
+        idx = np.array(members)
+        rows = file_rows[idx]
+        starts = np.repeat(np.cumsum(rows) - rows, rows)
         parts.append(pa.table({
-            "sym": pa.array(np.full(n, codes.setdefault(Path(path).stem.upper(), len(codes)), dtype=np.int32)),
+            "sym": pa.array(np.repeat(file_sym[idx], rows)),
             "bar_date": _bar_dates(table),
             "close": _try_double(_column(table, "close")),
             "volume": _try_double(_column(table, "volume")),
             "vwap": _optional_double(table, ["vwap", "vw"]),
-            "file": pa.array(np.full(n, index, dtype=np.int32)),
-            "row": pa.array(np.arange(n, dtype=np.int64)),
+            "file": pa.array(np.repeat(idx.astype(np.int32), rows)),
+            "row": pa.array(np.arange(int(rows.sum()), dtype=np.int64) - starts),
         }))
     return pa.concat_tables(parts), pa.array(list(codes), pa.string())
 
 
 # --------------------------------------------------------------------------- daily bars
 
-def _copy_after_first(group: np.ndarray, candidates: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:
-    """copy_number > 1 within `group` (only rows where `candidates`), ordered by `keys`
-    (np.lexsort order: least significant first). Only keys that repeat are sorted, as in the model."""
+def _copy_after_first(group: np.ndarray, candidates: np.ndarray, desc: list[tuple[np.ndarray, np.ndarray]],
+                      asc: list[np.ndarray]) -> np.ndarray:
+    """copy_number > 1 of row_number() over (partition by group order by <desc columns> desc nulls
+    last, <asc columns>), among the rows where `candidates`; `desc` holds (values, NULL mask) pairs.
+    Only the rows of groups that repeat are sorted, as in the model."""
     later = np.zeros(len(group), dtype=bool)
     idx = np.flatnonzero(candidates)
     idx = idx[pd.Series(group[idx]).duplicated(keep=False).to_numpy()]
     if len(idx):
-        order = idx[np.lexsort([k[idx] for k in keys] + [group[idx]])]
+        keys = [a[idx] for a in reversed(asc)]
+        for values, nulls in reversed(desc):
+            keys += _desc_nan_first_nulls_last(values[idx], nulls[idx])
+        order = idx[np.lexsort(keys + [group[idx]])]
         g = group[order]
         later[order[1:][g[1:] == g[:-1]]] = True
     return later
@@ -381,8 +399,7 @@ def classify_bars(bars: pa.Table, sym_names: pa.Array, calendar: Calendar) -> tu
     # Copies of a (symbol, date): volume desc, close desc (NaN first, NULL last), file, row.
     key = sym * DAY_SPAN + day + DAY_SPAN // 2
     duplicate = _copy_after_first(
-        key, ~day_null,
-        [row, file, *_desc_nan_first_nulls_last(close, close_null), *_desc_nan_first_nulls_last(volume, volume_null)])
+        key, ~day_null, [(volume, volume_null), (close, close_null)], [file, row])
     with np.errstate(invalid="ignore"):
         reason = _first_reason(
             [day_null, ~in_calendar, ~trading,
@@ -409,11 +426,10 @@ def daily_metrics(b: dict, kept: np.ndarray) -> dict:
     sum_volume = np.zeros(n)
     sum_dollar = np.zeros(n)
     with np.errstate(invalid="ignore", over="ignore"):
-        for k in range(20, 0, -1):  # oldest row of the frame first, as the rows are summed in SQL
-            has = pos >= k
-            src = np.flatnonzero(has) - k
-            sum_volume[has] += volume[src]
-            sum_dollar[has] += dollar[src]
+        for k in range(20, 0, -1):  # oldest row of the frame first
+            has = pos[k:] >= k        # row i - k belongs to the same symbol
+            sum_volume[k:] += np.where(has, volume[:-k], 0.0)
+            sum_dollar[k:] += np.where(has, dollar[:-k], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         adv20_volume = np.where(history > 0, sum_volume / np.maximum(history, 1), np.nan)
         adv20_dollar = np.where(history > 0, sum_dollar / np.maximum(history, 1), np.nan)
@@ -458,8 +474,7 @@ def classify_events(ev: pa.Table, calendar: Calendar, bars: dict, metrics: dict)
     identity = pc.binary_join_element_wise(symbol, ns_text, event_type, "|", null_handling="skip")
     ident = identity.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
     duplicate = _copy_after_first(
-        ident, np.ones(len(ident), dtype=bool),
-        [row, file, *_desc_nan_first_nulls_last(score, score_null)])
+        ident, np.ones(len(ident), dtype=bool), [(score, score_null)], [file, row])
 
     # ET wall time, trading date, session.
     et = np.zeros_like(ts)
