@@ -178,8 +178,8 @@ def bench(size: str, runs: int, profile: str) -> None:
     dbt_wall, peer_wall = statistics.median(o[0] for o in dbt_runs), statistics.median(peer_walls)
     dbt_rss, peer_rss = statistics.median(o[1] for o in dbt_runs), statistics.median(o[1] for o in peer_runs)
     print(f"\n=== dbt build / pandas peer, {size} events ===")
-    print(f"wall: {dbt_wall:.2f} s / {peer_wall:.2f} s = {dbt_wall / peer_wall:.2f}x")
-    print(f"peak RSS: {dbt_rss / 2**20:.0f} MiB / {peer_rss / 2**20:.0f} MiB = {dbt_rss / peer_rss:.2f}x")
+    print(f"wall (median of runs): {dbt_wall:.2f} s / {peer_wall:.2f} s = {dbt_wall / peer_wall:.2f}x")
+    print(f"peak RSS (median of runs): {dbt_rss / 2**20:.0f} MiB / {peer_rss / 2**20:.0f} MiB = {dbt_rss / peer_rss:.2f}x")
     if dbt_runs[-1][3] == 0 and peer_runs[-1][2] == 0:
         print(f"same selection (last runs): {same_selection(db, peer_out)}")
     else:
