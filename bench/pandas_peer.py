@@ -20,7 +20,11 @@ neighbours of the overlap frame), what the models compute:
 
 event_id is md5('symbol|epoch_ns|event_type'), computed by a vectorised MD5 over numpy arrays.
 SQL semantics kept on purpose: NaN sorts above every number and compares greater than any number
-(DuckDB), NULL is not NaN, concat_ws skips NULLs, round() is half away from zero.
+(DuckDB), NULL is not NaN, concat_ws skips NULLs, round() is half away from zero, the overlap frame
+is decided on the same doubles as the model's RANGE frame. One thing cannot be the same to the bit:
+the 20-row averages are summed oldest first here, in DuckDB's window segment-tree order there, so
+adv20_dollar may differ in the last bit (relative 1e-15); a filter threshold would have to fall
+inside that gap for the selection to differ.
 
     python bench/pandas_peer.py --events 'data/events/*.parquet' --daily data/daily --profile core \\
         [--out selected.parquet] [--timings]
@@ -64,7 +68,7 @@ OVERLAP_FRAME = 0.9999999  # the model's RANGE frame, in units of the overlap di
 EVENT_REASONS = ["bad_symbol", "bad_timestamp", "bad_event_type", "bad_score", "duplicate",
                  "outside_calendar", "closed_day", "outside_hours", "no_daily_bar"]
 BAR_REASONS = ["bad_date", "outside_calendar", "closed_day", "bad_close", "bad_volume", "duplicate"]
-DAY_SPAN = 2**20  # (symbol, day) keys: symbol * DAY_SPAN + day + DAY_SPAN // 2
+DAY_SPAN = 2**20  # (symbol, day) keys of the daily bars: symbol * DAY_SPAN + day + DAY_SPAN // 2
 
 
 @dataclass
@@ -362,21 +366,27 @@ def read_daily_bars(directory: str) -> tuple[pa.Table, pa.Array]:
 
 # --------------------------------------------------------------------------- daily bars
 
-def _copy_after_first(group: np.ndarray, candidates: np.ndarray, desc: list[tuple[np.ndarray, np.ndarray]],
+def _copy_after_first(groups: list[np.ndarray], candidates: np.ndarray, desc: list[tuple[np.ndarray, np.ndarray]],
                       asc: list[np.ndarray]) -> np.ndarray:
-    """copy_number > 1 of row_number() over (partition by group order by <desc columns> desc nulls
-    last, <asc columns>), among the rows where `candidates`; `desc` holds (values, NULL mask) pairs.
-    Only the rows of groups that repeat are sorted, as in the model."""
-    later = np.zeros(len(group), dtype=bool)
+    """copy_number > 1 of row_number() over (partition by <groups> order by <desc columns> desc
+    nulls last, <asc columns>), among the rows where `candidates`; `desc` holds (values, NULL mask)
+    pairs. Only the rows of groups that repeat are sorted, as in the model: a hash of the group
+    columns finds them (a collision only adds rows, the sort then compares the columns exactly)."""
+    later = np.zeros(len(candidates), dtype=bool)
     idx = np.flatnonzero(candidates)
-    idx = idx[pd.Series(group[idx]).duplicated(keep=False).to_numpy()]
+    mixed = np.zeros(len(idx), dtype=np.uint64)
+    for col in groups:
+        mixed = mixed * np.uint64(0x9E3779B97F4A7C15) + col[idx].astype(np.uint64)
+    idx = idx[pd.Series(mixed).duplicated(keep=False).to_numpy()]
     if len(idx):
         keys = [a[idx] for a in reversed(asc)]
         for values, nulls in reversed(desc):
             keys += _desc_nan_first_nulls_last(values[idx], nulls[idx])
-        order = idx[np.lexsort(keys + [group[idx]])]
-        g = group[order]
-        later[order[1:][g[1:] == g[:-1]]] = True
+        order = idx[np.lexsort(keys + [col[idx] for col in reversed(groups)])]
+        same = np.ones(len(order) - 1, dtype=bool)
+        for col in groups:
+            same &= col[order][1:] == col[order][:-1]
+        later[order[1:][same]] = True
     return later
 
 
@@ -399,7 +409,7 @@ def classify_bars(bars: pa.Table, sym_names: pa.Array, calendar: Calendar) -> tu
     # Copies of a (symbol, date): volume desc, close desc (NaN first, NULL last), file, row.
     key = sym * DAY_SPAN + day + DAY_SPAN // 2
     duplicate = _copy_after_first(
-        key, ~day_null, [(volume, volume_null), (close, close_null)], [file, row])
+        [key], ~day_null, [(volume, volume_null), (close, close_null)], [file, row])
     with np.errstate(invalid="ignore"):
         reason = _first_reason(
             [day_null, ~in_calendar, ~trading,
@@ -435,7 +445,7 @@ def daily_metrics(b: dict, kept: np.ndarray) -> dict:
         adv20_dollar = np.where(history > 0, sum_dollar / np.maximum(history, 1), np.nan)
         has_rvol = (history > 0) & ((adv20_volume > 0) | np.isnan(adv20_volume))
         rvol = np.where(has_rvol, volume / np.where(has_rvol, adv20_volume, 1.0), np.nan)
-    return dict(key=sym * DAY_SPAN + day + DAY_SPAN // 2, close=close, volume=volume, dollar=dollar, history=history,
+    return dict(sym=sym, day=day, close=close, volume=volume, dollar=dollar, history=history,
                 adv20_volume=adv20_volume, adv20_dollar=adv20_dollar, adv_null=history == 0,
                 rvol=rvol, rvol_null=~has_rvol)
 
@@ -469,12 +479,18 @@ def classify_events(ev: pa.Table, calendar: Calendar, bars: dict, metrics: dict)
     type_ok = pc.is_valid(event_type).to_numpy(zero_copy_only=False)
     score_ok = ~score_null & np.isfinite(score)
 
-    # Identity: concat_ws('|', symbol, epoch_ns, event_type) (NULLs skipped); md5 of it is the event_id.
-    ns_text = pc.cast(pa.array(ts * 1000, mask=ts_null), pa.string())
-    identity = pc.binary_join_element_wise(symbol, ns_text, event_type, "|", null_handling="skip")
-    ident = identity.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    duplicate = _copy_after_first(
-        ident, np.ones(len(ident), dtype=bool), [(score, score_null)], [file, row])
+    # Copies share the identity concat_ws('|', symbol, epoch_ns, event_type) (NULLs skipped), whose
+    # md5 is the event_id. When no symbol or event type holds a '|', rows with all three parts share
+    # it exactly when they share the three values, and a row missing a part is rejected before
+    # `duplicate` whatever its copy number: compare the values. Otherwise compare the strings.
+    pipes = pc.any(pc.match_substring(symbol, "|")).as_py() or pc.any(pc.match_substring(event_type, "|")).as_py()
+    if not pipes:
+        complete = pc.is_valid(symbol).to_numpy(zero_copy_only=False) & ~ts_null & type_ok
+        parts = [_codes(symbol), ts, _codes(event_type)]
+    else:
+        complete = np.ones(len(ts), dtype=bool)
+        parts = [_codes(identity_text(symbol, ts, ts_null, event_type))]
+    duplicate = _copy_after_first(parts, complete, [(score, score_null)], [file, row])
 
     # ET wall time, trading date, session.
     et = np.zeros_like(ts)
@@ -494,41 +510,95 @@ def classify_events(ev: pa.Table, calendar: Calendar, bars: dict, metrics: dict)
     session = np.where(trading, session, NO_SESSION)
 
     # Daily metrics of (symbol, trading date).
+    # Daily metrics of (symbol, trading date): a dense (symbol, day) -> metrics row table.
     sym_code, no_symbol = _np(pc.index_in(symbol, value_set=bars["sym_names"]), -1, np.int64)
-    mkey = sym_code * DAY_SPAN + day + DAY_SPAN // 2
-    mk = metrics["key"]
-    at_safe = np.minimum(np.searchsorted(mk, mkey), max(len(mk) - 1, 0))
-    has_metrics = ~no_symbol & (mk[at_safe] == mkey) if len(mk) else np.zeros(len(mkey), dtype=bool)
+    at = np.full(len(ts), -1, dtype=np.int64)
+    if len(metrics["day"]):
+        first, last = int(metrics["day"].min()), int(metrics["day"].max())
+        table = np.full((len(bars["sym_names"]), last - first + 1), -1, dtype=np.int64)
+        table[metrics["sym"], metrics["day"] - first] = np.arange(len(metrics["day"]))
+        look = ~no_symbol & in_calendar & (day >= first) & (day <= last)
+        at[look] = table[sym_code[look], day[look] - first]
+    has_metrics = at >= 0
 
     reason = _first_reason(
         [~sym_ok, ~ts_ok, ~type_ok, ~score_ok, duplicate, ~in_calendar, ~trading,
          session == NO_SESSION, ~has_metrics])
     arrays = dict(symbol=symbol, sym_code=sym_code, ts=ts, et=et, day=day, close_us=close_us, session=session,
-                  event_type=event_type, score=score, identity=identity, metric_at=at_safe)
+                  event_type=event_type, score=score, ts_null=ts_null, metric_at=at)
     return arrays, reason
 
 
+def _codes(strings: pa.Array) -> np.ndarray:
+    """Dense integer codes of a string array (NULL -> -1)."""
+    codes, _ = _np(strings.dictionary_encode().indices, -1, np.int64)
+    return codes
+
+
+def identity_text(symbol: pa.Array, ts: np.ndarray, ts_null: np.ndarray, event_type: pa.Array) -> pa.Array:
+    """concat_ws('|', symbol, epoch_ns(ts), event_type): the text whose md5 is the event_id."""
+    ns_text = pc.cast(pa.array(ts * 1000, mask=ts_null), pa.string())
+    return pc.binary_join_element_wise(symbol, ns_text, event_type, "|", null_handling="skip")
+
+
+def _first_true(estimate: np.ndarray, test) -> np.ndarray:
+    """Per row, the least integer t near `estimate` with test(t) true, for a test that is monotone
+    in t (false, then true)."""
+    radius = 4
+    while True:
+        steps = np.arange(-radius, radius + 1)
+        hits = np.stack([test(estimate + k) for k in steps])
+        if not hits[0].any() and hits[-1].all():
+            return estimate + steps[np.argmax(hits, axis=0)]
+        radius *= 4
+
+
 def overlap_survivors(group: np.ndarray, ts_us: np.ndarray, rank: np.ndarray, overlap_minutes: float) -> np.ndarray:
-    """int_selection_candidates' suppression: min(rank) over the RANGE frame +-0.9999999 overlap
-    distances of the same symbol equals the event's own rank. Neighbour passes at growing distance
-    in (symbol, time) order, each on the pairs still inside the frame, both frame directions apart."""
-    position = (ts_us.astype(np.float64) / 1e6) / (60.0 * overlap_minutes)  # epoch(ts) / (60.0 * overlap)
-    order = np.lexsort([position, group])
-    g, x, r = group[order], position[order], rank[order]
-    best = r.copy()
+    """int_selection_candidates' suppression: an event survives when min(rank) over its RANGE frame
+    (same symbol, epoch(ts) / (60 * overlap) within +-0.9999999, in doubles as DuckDB computes them)
+    is its own rank. That position is monotone in the microsecond, so the frame is exactly
+    [first microsecond >= lower bound, last microsecond <= upper bound]; binary searches give each
+    frame's rows in (symbol, time) order and a sparse table gives their minimum rank."""
+    n = len(ts_us)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    unit = 60.0 * overlap_minutes
+
+    def position(t: np.ndarray) -> np.ndarray:  # epoch(ts) / (60.0 * overlap_minutes)
+        return (t.astype(np.float64) / 1e6) / unit
+
+    x = position(ts_us)
     lower, upper = x - OVERLAP_FRAME, x + OVERLAP_FRAME
-    fwd = np.arange(len(x) - 1)   # i whose frame may still reach i + d
-    bwd = np.arange(len(x) - 1)   # i that may still be inside the frame of i + d
-    d = 1
-    while len(fwd) or len(bwd):
-        fwd = fwd[fwd + d < len(x)]
-        fwd = fwd[(g[fwd + d] == g[fwd]) & (x[fwd + d] <= upper[fwd])]
-        best[fwd] = np.minimum(best[fwd], r[fwd + d])  # each i at most once per pass
-        bwd = bwd[bwd + d < len(x)]
-        bwd = bwd[(g[bwd + d] == g[bwd]) & (x[bwd] >= lower[bwd + d])]
-        best[bwd + d] = np.minimum(best[bwd + d], r[bwd])
-        d += 1
-    survives = np.empty(len(x), dtype=bool)
+    width = int(OVERLAP_FRAME * unit * 1e6)
+    first_in = _first_true(ts_us - width, lambda t: position(t) >= lower)
+    last_in = _first_true(ts_us + width, lambda t: position(t) > upper) - 1
+
+    # (symbol, microsecond) as one sortable integer.
+    base = int(ts_us.min()) - width - 1024
+    span = int(ts_us.max()) + width + 1024 - base
+    if (int(group.max()) + 1) * span >= 2**62:
+        raise SystemExit("overlap suppression: (symbol, time) does not fit one int64 key; narrow the input")
+    code = group.astype(np.int64) * span + (ts_us - base)
+    order = np.argsort(code, kind="stable")
+    code = code[order]
+    g = group[order].astype(np.int64)
+    lo = np.searchsorted(code, g * span + np.clip(first_in[order] - base, 0, span - 1), "left")
+    hi = np.searchsorted(code, g * span + np.clip(last_in[order] - base, 0, span - 1), "right") - 1
+
+    # Range minimum of the ranks over [lo, hi]: level k holds the minimum of 2**k rows from i.
+    r = rank[order].astype(np.int64)
+    level = np.floor(np.log2(hi - lo + 1)).astype(np.int64)
+    levels = [r]
+    for k in range(1, int(level.max()) + 1):
+        prev, step = levels[-1], 1 << (k - 1)
+        cur = prev.copy()
+        cur[:-step] = np.minimum(prev[:-step], prev[step:])
+        levels.append(cur)
+    best = np.empty(n, dtype=np.int64)
+    for k, table in enumerate(levels):
+        rows = np.flatnonzero(level == k)
+        best[rows] = np.minimum(table[lo[rows]], table[hi[rows] - (1 << k) + 1])
+    survives = np.empty(n, dtype=bool)
     survives[order] = best == r
     return survives
 
@@ -573,7 +643,9 @@ def select_events(events_glob: str, daily_dir: str, profile: str = "core", seeds
     lap("filters")
 
     # int_selection_candidates: event_id, windows, global rank, overlap suppression.
-    event_id, id_key = md5_hex(ev["identity"].take(pa.array(eligible)))
+    take = pa.array(eligible)
+    event_id, id_key = md5_hex(identity_text(ev["symbol"].take(take), ev["ts"][eligible], ev["ts_null"][eligible],
+                                             ev["event_type"].take(take)))
     score = ev["score"][eligible]
     rank_order = np.lexsort([id_key[:, 1], id_key[:, 0], -score])
     selection_rank = np.empty(len(eligible), dtype=np.int64)
@@ -658,7 +730,7 @@ def select_events(events_glob: str, daily_dir: str, profile: str = "core", seeds
     bar_reasons = {name: int(n) for name, n in zip(BAR_REASONS, np.bincount(bar_reason, minlength=7)[1:]) if n}
     counts = dict(input_rows=len(reason), enriched_events=len(kept), eligible_events=len(eligible),
                   surviving_events=len(cand), selected_events=len(manifest),
-                  daily_bars=len(bar_reason), metric_days=len(metrics["key"]))
+                  daily_bars=len(bar_reason), metric_days=len(metrics["day"]))
     return PeerResult(manifest, event_reasons, bar_reasons, counts, q, timings)
 
 
