@@ -106,17 +106,22 @@ def test_peer_reads_epoch_us_and_ms_to_the_same_manifest(fmt: str, clean_build: 
     assert_same_selection(clean_build, result)
 
 
-def test_peer_matches_dbt_on_edge_rows_the_demo_lacks(small_inputs: Path, clean_build: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("with_pipe", [False, True], ids=["plain", "pipe-in-event-type"])
+def test_peer_matches_dbt_on_edge_rows_the_demo_lacks(
+        with_pipe: bool, small_inputs: Path, clean_build: Path, tmp_path: Path) -> None:
     """Copies whose score is NaN (sorts first in DuckDB) or NULL (last), a better-scored copy in a
     later file, blank and padded event types, infinite scores, and duplicate daily bars (a NaN-volume
-    copy wins and takes the day out; a smaller copy loses), a bad close and a weekend bar."""
+    copy wins and takes the day out; a smaller copy loses), a bad close and a weekend bar.
+    With a '|' in an event type, a row without timestamp can share a complete row's identity
+    (concat_ws skips the NULL): the peer then compares identity strings, like the model."""
     inputs = tmp_path / "data"
     shutil.copytree(small_inputs, inputs)
     picked = query(clean_build, """
-        select symbol, event_ts_utc, event_type, score from manifest_core order by score desc, event_id limit 6""")
+        select symbol, event_ts_utc, event_type, score, epoch_ns(event_ts_utc)
+        from manifest_core order by score desc, event_id limit 7""")
     events = sorted((inputs / "events").glob("*.parquet"))
     schema = pq.read_schema(events[0])
-    (a, b, c, d, e, f) = picked
+    (a, b, c, d, e, f, g) = picked
     rows = [
         (a[0], a[1], a[2], math.nan),            # NaN copy ranks first: the kept row becomes a duplicate
         (b[0], b[1], b[2], None),                # NULL copy ranks last: the original stays
@@ -125,6 +130,8 @@ def test_peer_matches_dbt_on_edge_rows_the_demo_lacks(small_inputs: Path, clean_
         (e[0], e[1], f"  {e[2]}  ", math.inf),   # padded type (same identity as e) with an infinite score
         (f[0].lower(), f[1], f[2], f[3]),        # an exact copy under a lower-case symbol: a duplicate
     ]
+    if with_pipe:  # identity 'SYM|ns|type' without a timestamp, scored higher: g becomes the second copy
+        rows.append((g[0], None, f"{g[4]}|{g[2]}", g[3] + 1.0))
     pq.write_table(pa.table({
         "symbol": [r[0] for r in rows],
         "timestamp": pa.array([r[1] for r in rows], schema.field("timestamp").type),
@@ -166,3 +173,6 @@ def test_peer_matches_dbt_on_edge_rows_the_demo_lacks(small_inputs: Path, clean_
     assert {"duplicate", "bad_close", "closed_day"} <= set(result.bar_reasons)
     before = {r[0] for r in query(clean_build, MANIFEST_SQL)}
     assert before != set(result.manifest["event_id"])
+    lost = query(db, f"select count(*) from events_rejected where symbol = '{g[0]}' and event_ts_utc = "
+                     f"make_timestamp({g[4]} // 1000) and event_type = '{g[2]}' and reason = 'duplicate'")[0][0]
+    assert lost == (1 if with_pipe else 0)
