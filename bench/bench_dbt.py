@@ -50,8 +50,9 @@ def generate_inputs(size: str) -> Path:
     return out
 
 
-def timed(args: list[str], env: dict | None = None) -> tuple[float, int, int, str]:
-    """Run `args` from the repository root: (wall seconds, peak RSS bytes, exit code, stderr tail)."""
+def timed(args: list[str], env: dict | None = None) -> tuple[float, int, int, str, float]:
+    """Run `args` from the repository root: (wall seconds, peak RSS bytes, exit code, stderr tail,
+    CPU seconds user + system: less disturbed than wall time when other work shares the cores)."""
     with tempfile.TemporaryFile() as err:  # a file, not a pipe: a chatty child never blocks
         started = time.perf_counter()
         proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
@@ -60,12 +61,12 @@ def timed(args: list[str], env: dict | None = None) -> tuple[float, int, int, st
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
         err.seek(0)
         tail = err.read().decode(errors="replace")[-2000:]
-    return wall, usage.ru_maxrss * 1024, proc.returncode, tail
+    return wall, usage.ru_maxrss * 1024, proc.returncode, tail, usage.ru_utime + usage.ru_stime
 
 
-def build_once(inputs: Path, db: Path, profile: str, extra: list[str]) -> tuple[float, int, list[dict], int, float]:
+def build_once(inputs: Path, db: Path, profile: str, extra: list[str]) -> tuple[float, int, list[dict], int, float, float]:
     """One `dbt build` into a fresh file: (wall seconds, peak RSS bytes, node timings, exit code,
-    dbt's own elapsed time from run_results.json)."""
+    dbt's own elapsed time from run_results.json, CPU seconds)."""
     for stale in (db, db.with_name(db.name + ".wal")):
         stale.unlink(missing_ok=True)
     env = dict(os.environ, TICKWINDOWS_DB=str(db), DBT_PROFILES_DIR=str(ROOT), DO_NOT_TRACK="1")
@@ -74,7 +75,7 @@ def build_once(inputs: Path, db: Path, profile: str, extra: list[str]) -> tuple[
         "daily_bars_dir": f"{inputs}/daily",
         "profile": profile,
     })
-    wall, rss, code, tail = timed([str(BIN / "dbt"), "build", "--vars", vars_, "--quiet", *extra], env)
+    wall, rss, code, tail, cpu = timed([str(BIN / "dbt"), "build", "--vars", vars_, "--quiet", *extra], env)
     if code != 0:
         sys.stderr.write(tail)
     run_results = json.loads((ROOT / "target" / "run_results.json").read_text())
@@ -83,7 +84,7 @@ def build_once(inputs: Path, db: Path, profile: str, extra: list[str]) -> tuple[
          "phases": {t["name"]: _seconds(t) for t in r.get("timing", [])}}
         for r in run_results["results"]
     ]
-    return wall, rss, timings, code, float(run_results.get("elapsed_time") or 0.0)
+    return wall, rss, timings, code, float(run_results.get("elapsed_time") or 0.0), cpu
 
 
 def _seconds(phase: dict) -> float:
@@ -91,17 +92,18 @@ def _seconds(phase: dict) -> float:
     return (end - start).total_seconds()
 
 
-def peer_once(inputs: Path, out: Path, profile: str) -> tuple[float, int, int]:
-    """One run of bench/pandas_peer.py writing its selection to `out`: (wall seconds, peak RSS bytes, exit code)."""
+def peer_once(inputs: Path, out: Path, profile: str) -> tuple[float, int, int, float]:
+    """One run of bench/pandas_peer.py writing its selection to `out`: (wall seconds, peak RSS bytes,
+    exit code, CPU seconds)."""
     out.unlink(missing_ok=True)
-    wall, rss, code, tail = timed([
+    wall, rss, code, tail, cpu = timed([
         str(BIN / "python"), str(ROOT / "bench" / "pandas_peer.py"),
         "--events", f"{inputs}/events/*.parquet", "--daily", f"{inputs}/daily",
         "--profile", profile, "--out", str(out),
     ])
     if code != 0:
         sys.stderr.write(tail)
-    return wall, rss, code
+    return wall, rss, code, cpu
 
 
 def same_selection(db: Path, peer_out: Path) -> str:
@@ -127,11 +129,12 @@ def _median_run(outcomes: list[tuple]) -> tuple:
 def report_dbt(title: str, outcomes: list[tuple]) -> None:
     walls = [o[0] for o in outcomes]
     runs = len(outcomes)
-    wall, rss, timings, code, elapsed = _median_run(outcomes)
+    wall, rss, timings, code, elapsed, _ = _median_run(outcomes)
     print(f"\n=== {title}: {runs} runs ===")
     print(f"wall (median of {runs}): {statistics.median(walls):.2f} s   runs: "
           + ", ".join(f"{w:.2f}" for w in walls))
     print(f"peak RSS (median run): {rss / 2**20:.0f} MiB   max over runs: {max(o[1] for o in outcomes) / 2**20:.0f} MiB")
+    print(f"CPU user+sys (median of {runs}): {statistics.median(o[5] for o in outcomes):.2f} s")
     print(f"exit code: {code}" + ("" if code == 0 else "  (non-zero: a test or the gate failed; see above)"))
     compile_s = sum(t["phases"].get("compile", 0.0) for t in timings)
     execute_s = sum(t["phases"].get("execute", 0.0) for t in timings)
@@ -173,6 +176,7 @@ def bench(size: str, runs: int, profile: str) -> None:
           + ", ".join(f"{w:.2f}" for w in peer_walls))
     print(f"peak RSS (median run): {_median_run(peer_runs)[1] / 2**20:.0f} MiB   "
           f"max over runs: {max(o[1] for o in peer_runs) / 2**20:.0f} MiB")
+    print(f"CPU user+sys (median of {runs}): {statistics.median(o[3] for o in peer_runs):.2f} s")
     print("exit codes: " + ", ".join(str(o[2]) for o in peer_runs))
 
     dbt_wall, peer_wall = statistics.median(o[0] for o in dbt_runs), statistics.median(peer_walls)
@@ -180,6 +184,8 @@ def bench(size: str, runs: int, profile: str) -> None:
     print(f"\n=== dbt build / pandas peer, {size} events ===")
     print(f"wall (median of runs): {dbt_wall:.2f} s / {peer_wall:.2f} s = {dbt_wall / peer_wall:.2f}x")
     print(f"peak RSS (median of runs): {dbt_rss / 2**20:.0f} MiB / {peer_rss / 2**20:.0f} MiB = {dbt_rss / peer_rss:.2f}x")
+    dbt_cpu, peer_cpu = statistics.median(o[5] for o in dbt_runs), statistics.median(o[3] for o in peer_runs)
+    print(f"CPU user+sys (median of runs): {dbt_cpu:.2f} s / {peer_cpu:.2f} s = {dbt_cpu / peer_cpu:.2f}x")
     if dbt_runs[-1][3] == 0 and peer_runs[-1][2] == 0:
         print(f"same selection (last runs): {same_selection(db, peer_out)}")
     else:
