@@ -3,8 +3,8 @@
 A yardstick for `make bench`, never part of the product. It reads the same inputs as the dbt
 project (the FASE 2.5 events Parquet glob, one daily-bar Parquet per symbol, seeds/nyse_calendar.csv
 and seeds/selection_profiles.csv) and reproduces, vectorised (no Python loop over rows; loops over
-files, the three sessions, the 20 rows of the baseline frame, the 64 rounds of MD5 and the
-neighbours of the overlap frame), what the models compute:
+files and file schemas, the three sessions, the 20 rows of the baseline frame, the 64 rounds of
+MD5 and the levels of the overlap frame's range-minimum table), what the models compute:
 
   stg_events / int_events_classified   timestamp parsing (TIMESTAMP, TIMESTAMPTZ, epoch ns/us/ms/s by
                                         magnitude), symbol/event_type normalisation, ET time, trading
