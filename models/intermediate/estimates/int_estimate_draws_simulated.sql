@@ -1,5 +1,6 @@
 {{ config(materialized='table') }}
-{#- The Monte Carlo draws of the whole manifest's download (400 reproducible draws):
+{#- The Monte Carlo draws of the whole manifest's download (400 reproducible draws; the dbt var
+    estimate_draws exists so that unit tests can use fewer):
     in draw d, event i's rows are its structural prediction x exp(mu + se*z_d + sd*z_id), where
     mu/sd are the mean/sd of log(actual/predicted) (pilot or priors), z_d is shared by all events
     (the calibration's own uncertainty, se = sd/sqrt(pilot windows)) and z_id is per event.
@@ -8,7 +9,7 @@
     An event without a usable prediction (NULL, NaN or negative: e.g. no daily figures) would drop out
     of the sums silently; `events_covered` counts the events each draw's sums really hold, so the
     totals and the gate (checks 12-13) see the shortfall. -#}
-{%- set draws = 400 -%}
+{%- set draws = var('estimate_draws', 400) -%}
 with predictions as (
     select event_id, predicted_trades_base from {{ ref('int_manifest_rows_predicted') }}
 ),
