@@ -217,6 +217,25 @@ def test_a_trading_date_the_calendar_does_not_know_is_a_no_go(
     assert "gate_09_filters_reverified" in verdict["failed_checks"]  # their sessions cannot be recomputed either
 
 
+def test_an_event_without_its_daily_metrics_row_is_a_no_go(
+    warehouse_copy: Path, small_inputs: Path, tmp_path: Path
+) -> None:
+    """Checks 9 and 10 join each selected event to daily_metrics; an event with no row there cannot be
+    re-verified or checked for look-ahead, so both fail naming it (both used to pass: 09 read only
+    events_enriched, 10 checked only the rows daily_metrics has)."""
+    event, symbol, day = query(warehouse_copy, f"select event_id, symbol, trading_date from manifest_core where event_id = {FIRST_EVENT}")[0]
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute(f"delete from daily_metrics where symbol = '{symbol}' and trading_date = date '{day}'")
+    run = evaluate_gate(warehouse_copy, small_inputs, tmp_path)
+    assert run.returncode != 0
+    verdict = latest_gate_run(warehouse_copy)
+    assert verdict["go"] is False
+    assert set(verdict["failed_checks"].split(",")) == {"gate_09_filters_reverified", "gate_10_no_lookahead"}
+    for check in ("gate_09_filters_reverified", "gate_10_no_lookahead"):
+        message = _message_of(verdict, check)
+        assert f"event {event} " in message and "no daily_metrics row for its symbol and trading_date" in message, message
+
+
 def test_a_missing_prediction_is_a_no_go_not_a_smaller_estimate(
     warehouse_copy: Path, small_inputs: Path, tmp_path: Path
 ) -> None:
