@@ -1,5 +1,5 @@
 {#- A relation over the downloaded tick files of one kind ({ticks_dir}/{kind}/symbol=S/date=D/{event_id}.parquet,
-    the source `ticks`.<kind>),
+    the source `ticks`.<kind>), timestamps as TIMESTAMPTZ_NS (nanoseconds, as the files store them),
     with event_id, symbol and trading_date from the paths and `columns` = [(source column, name, type), ...].
     The relation is bound to the files present when it is built: until the first download it is an
     empty relation with the same columns (rebuild after downloading: dbt build -s +window_stats). -#}
@@ -10,8 +10,8 @@
     {%- set has_files = run_query("select count(*) from glob('" ~ pattern ~ "')").rows[0][0] > 0 -%}
 {%- endif %}
 {%- set common = [('event_id', 'varchar'), ('symbol', 'varchar'), ('trading_date', 'date'),
-                  ('sip_timestamp', 'timestamptz'), ('participant_timestamp', 'timestamptz'),
-                  ('trf_timestamp', 'timestamptz'), ('sequence_number', 'bigint')] -%}
+                  ('sip_timestamp', 'timestamptz_ns'), ('participant_timestamp', 'timestamptz_ns'),
+                  ('trf_timestamp', 'timestamptz_ns'), ('sequence_number', 'bigint')] -%}
 {% if has_files -%}
 with files as (
     select * from {{ source('ticks', kind) }}
@@ -22,9 +22,9 @@ final as (
         regexp_extract(filename, '([0-9a-f]+)\.parquet$', 1) as event_id,
         symbol,
         cast("date" as date) as trading_date,
-        sip_timestamp,
-        participant_timestamp,
-        trf_timestamp,
+        cast(sip_timestamp as timestamptz_ns) as sip_timestamp,
+        cast(participant_timestamp as timestamptz_ns) as participant_timestamp,
+        cast(trf_timestamp as timestamptz_ns) as trf_timestamp,
         sequence_number,
         {%- for source, name, type in columns %}
         {{ source }} as {{ name }}{{ ',' if not loop.last }}
