@@ -18,7 +18,8 @@ help:
 	@echo "make demo   - demo inputs, dbt build + gate, emulator, pilot download, report"
 	@echo "make test   - lint, then dbt build on a small deterministic fixture, then pytest"
 	@echo "make lint   - ruff check (python/, bench/, scripts/) and mypy --strict on python/tickwindows"
-	@echo "make bench  - dbt build wall time, per-model times and peak RSS (demo and 10M events)"
+	@echo "make bench  - dbt build wall time, per-model times and peak RSS (demo and 10M events);"
+	@echo "              window_liquidity tick rows/s and peak RSS over 1,000 emulator windows"
 	@echo "make bench-download - downloader rows/s, pages/s, peak RSS, rate-limit share vs the emulator"
 	@echo "make docs   - dbt docs (static, offline) on the small fixture: target/static_index.html"
 	@echo "make setup  - create .venv and install (idempotent)"
@@ -59,6 +60,7 @@ demo: setup
 
 bench: setup
 	$(BIN)/python bench/bench_dbt.py
+	$(BIN)/python bench/bench_liquidity.py
 
 bench-download: setup
 	$(BIN)/python bench/bench_download.py
