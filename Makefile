@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 DEMO_DB ?= warehouse/tickwindows.duckdb
 EMULATOR_PORT ?= 8765
 
-.PHONY: setup lint test demo bench bench-download docs clean help
+.PHONY: setup lint test demo bench bench-download bench-batches docs clean help
 
 help:
 	@echo "make demo   - demo inputs, dbt build + gate, emulator, pilot download, report"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint   - ruff check (python/, bench/, scripts/) and mypy --strict on python/tickwindows"
 	@echo "make bench  - dbt build wall time, per-model times and peak RSS (demo and 10M events)"
 	@echo "make bench-download - downloader rows/s, pages/s, peak RSS, rate-limit share vs the emulator"
+	@echo "make bench-batches - the batch workflow (25 % -> 60 % -> 100 %) on the demo universe vs a one-shot build"
 	@echo "make docs   - dbt docs (static, offline) on the small fixture: target/static_index.html"
 	@echo "make setup  - create .venv and install (idempotent)"
 
@@ -32,7 +33,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 FIXTURE := .cache/fixture
-FIXTURE_VARS := '{events_path: "$(FIXTURE)/data/events/*.parquet", daily_bars_dir: "$(FIXTURE)/data/daily", profile: smoke}'
+FIXTURE_VARS := '{events_path: "$(FIXTURE)/data/events/*.parquet", daily_bars_dir: "$(FIXTURE)/data/daily", ticks_dir: "$(FIXTURE)/data/ticks", profile: smoke}'
 
 # ruff on all Python; mypy strict on the package (configured in pyproject.toml). Caches go to .cache/.
 lint: setup
@@ -60,6 +61,9 @@ demo: setup
 bench: setup
 	$(BIN)/python bench/bench_dbt.py
 	$(BIN)/python bench/bench_liquidity.py
+
+bench-batches: setup
+	$(BIN)/python bench/bench_batches.py
 
 bench-download: setup
 	$(BIN)/python bench/bench_download.py

@@ -1,12 +1,15 @@
-"""`make bench`: wall time, per-model times and peak RSS of `dbt build` at two scales.
+"""`make bench`: wall time, per-model times and peak RSS of `dbt build` at two scales, against
+the same work written by hand in pandas/pyarrow (bench/pandas_peer.py).
 
-Inputs are generated once per scale into .cache/bench/ and reused. Each scale is built
-BENCH_RUNS times (default 3) into a fresh DuckDB file; the median run is reported, with the
-per-node times dbt wrote to target/run_results.json and the dbt process's peak RSS
-(os.wait4's ru_maxrss: DuckDB runs inside the dbt process).
+Inputs are generated once per scale into .cache/bench/ and reused. At each scale the full
+`dbt build` (seeds, models, unit tests, data tests and the gate, as a user runs it; a fresh DuckDB
+file each time) and the pandas peer run alternately, BENCH_RUNS times (default 3) each, every one as
+a subprocess whose wall time and peak RSS (os.wait4's ru_maxrss: DuckDB runs inside the dbt
+process) are measured. Printed: the medians, the ratios dbt/pandas, dbt's per-node times from
+target/run_results.json for its median run, and whether both selected the same event_ids.
 
-Each scale is measured twice: the full `dbt build` (unit tests included, as in `make test`), and
-`dbt build --exclude-resource-type unit_test` (models, data tests and the gate: a production run).
+Then `dbt build --exclude-resource-type unit_test` (models, data tests and the gate: a production
+run) is measured on its own the same way.
 
 Environment: BENCH_EVENTS (default "default,10000000": the demo's default size, then 10M events),
 BENCH_RUNS (3), BENCH_PROFILE (core).
@@ -20,7 +23,9 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,8 +50,25 @@ def generate_inputs(size: str) -> Path:
     return out
 
 
-def build_once(inputs: Path, db: Path, profile: str, extra: list[str]) -> tuple[float, int, list[dict], int]:
-    """One `dbt build` into a fresh file: (wall seconds, peak RSS bytes, node timings, exit code)."""
+def timed(args: list[str], env: dict | None = None) -> tuple[float, int, int, str, float]:
+    """Run `args` from the repository root: (wall seconds, peak RSS bytes, exit code, stderr tail,
+    CPU seconds user + system: less disturbed than wall time when other work shares the cores)."""
+    with tempfile.TemporaryFile() as err:  # a file, not a pipe: a chatty child never blocks
+        started = time.perf_counter()
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
+        err.seek(0)
+        tail = err.read().decode(errors="replace")[-2000:]
+    return wall, usage.ru_maxrss * 1024, proc.returncode, tail, usage.ru_utime + usage.ru_stime
+
+
+def build_once(
+    inputs: Path, db: Path, profile: str, extra: list[str]
+) -> tuple[float, int, list[dict], int, float, float]:
+    """One `dbt build` into a fresh file: (wall seconds, peak RSS bytes, node timings, exit code,
+    dbt's own elapsed time from run_results.json, CPU seconds)."""
     for stale in (db, db.with_name(db.name + ".wal")):
         stale.unlink(missing_ok=True)
     env = dict(os.environ, TICKWINDOWS_DB=str(db), DBT_PROFILES_DIR=str(ROOT), DO_NOT_TRACK="1")
@@ -55,36 +77,78 @@ def build_once(inputs: Path, db: Path, profile: str, extra: list[str]) -> tuple[
         "daily_bars_dir": f"{inputs}/daily",
         "profile": profile,
     })
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(BIN / "dbt"), "build", "--vars", vars_, "--quiet", *extra],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0 and proc.stderr is not None:
-        sys.stderr.write(proc.stderr.read().decode(errors="replace")[-2000:])
-    results = json.loads((ROOT / "target" / "run_results.json").read_text())["results"]
+    wall, rss, code, tail, cpu = timed([str(BIN / "dbt"), "build", "--vars", vars_, "--quiet", *extra], env)
+    if code != 0:
+        sys.stderr.write(tail)
+    run_results = json.loads((ROOT / "target" / "run_results.json").read_text())
     timings = [
-        {"node": r["unique_id"], "seconds": r["execution_time"], "status": r["status"]} for r in results
+        {"node": r["unique_id"], "seconds": r["execution_time"], "status": r["status"],
+         "phases": {t["name"]: _seconds(t) for t in r.get("timing", [])}}
+        for r in run_results["results"]
     ]
-    return wall, usage.ru_maxrss * 1024, timings, code
+    return wall, rss, timings, code, float(run_results.get("elapsed_time") or 0.0), cpu
 
 
-def bench(size: str, runs: int, profile: str, extra: list[str]) -> None:
-    inputs = generate_inputs(size)
-    db = CACHE / f"bench-{size}.duckdb"
-    outcomes = [build_once(inputs, db, profile, extra) for _ in range(runs)]
+def _seconds(phase: dict) -> float:
+    start, end = (datetime.fromisoformat(phase[k].replace("Z", "+00:00")) for k in ("started_at", "completed_at"))
+    return (end - start).total_seconds()
+
+
+def peer_once(inputs: Path, out: Path, profile: str) -> tuple[float, int, int, float]:
+    """One run of bench/pandas_peer.py writing its selection to `out`: (wall seconds, peak RSS bytes,
+    exit code, CPU seconds)."""
+    out.unlink(missing_ok=True)
+    wall, rss, code, tail, cpu = timed([
+        str(BIN / "python"), str(ROOT / "bench" / "pandas_peer.py"),
+        "--events", f"{inputs}/events/*.parquet", "--daily", f"{inputs}/daily",
+        "--profile", profile, "--out", str(out),
+    ])
+    if code != 0:
+        sys.stderr.write(tail)
+    return wall, rss, code, cpu
+
+
+def same_selection(db: Path, peer_out: Path) -> str:
+    """Whether manifest_core (the last dbt build) and the peer's selection hold the same event_ids."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        dbt_rows = dict(con.execute("select event_id, session from manifest_core").fetchall())
+    peer = pq.read_table(peer_out, columns=["event_id", "session"]).to_pydict()
+    peer_rows = dict(zip(peer["event_id"], peer["session"], strict=False))
+    if dbt_rows.keys() == peer_rows.keys():
+        sessions = "same session for every event" if dbt_rows == peer_rows else "SESSIONS DIFFER"
+        return f"yes, {len(dbt_rows)} event_ids identical ({sessions})"
+    only_dbt, only_peer = dbt_rows.keys() - peer_rows.keys(), peer_rows.keys() - dbt_rows.keys()
+    return f"NO: {len(only_dbt)} only in manifest_core, {len(only_peer)} only in the pandas peer"
+
+
+def _median_run(outcomes: list[tuple]) -> tuple:
+    return sorted(outcomes, key=lambda o: o[0])[len(outcomes) // 2]
+
+
+def report_dbt(title: str, outcomes: list[tuple]) -> None:
     walls = [o[0] for o in outcomes]
-    median_run = sorted(outcomes, key=lambda o: o[0])[len(outcomes) // 2]
-    _, rss, timings, code = median_run
-    print(f"\n=== dbt build {' '.join(extra)}, {size} events, profile {profile}: {runs} runs ===")
+    runs = len(outcomes)
+    wall, rss, timings, code, elapsed, _ = _median_run(outcomes)
+    print(f"\n=== {title}: {runs} runs ===")
     print(f"wall (median of {runs}): {statistics.median(walls):.2f} s   runs: "
           + ", ".join(f"{w:.2f}" for w in walls))
     peak = max(o[1] for o in outcomes)
     print(f"peak RSS (median run): {rss / 2**20:.0f} MiB   max over runs: {peak / 2**20:.0f} MiB")
+    print(f"CPU user+sys (median of {runs}): {statistics.median(o[5] for o in outcomes):.2f} s")
     print(f"exit code: {code}" + ("" if code == 0 else "  (non-zero: a test or the gate failed; see above)"))
+    compile_s = sum(t["phases"].get("compile", 0.0) for t in timings)
+    execute_s = sum(t["phases"].get("execute", 0.0) for t in timings)
+    print(f"median run: dbt's own elapsed (run_results.json) {elapsed:.2f} s of {wall:.2f} s wall; "
+          f"the other {wall - elapsed:.2f} s are process start-up, imports, parse and manifest")
+    print(f"  {len(timings)} nodes: compile {compile_s:.2f} s + execute {execute_s:.2f} s summed over nodes "
+          "(they overlap: dbt runs nodes on several threads), node execution_time total "
+          f"{sum(t['seconds'] for t in timings):.2f} s")
+
+
+def report_nodes(timings: list[dict]) -> None:
     models = [t for t in timings if t["node"].startswith(("model.", "seed."))]
     tests = [t for t in timings if t["node"].startswith(("test.", "unit_test."))]
     print(f"{'node':<60} {'seconds':>8}")
@@ -97,15 +161,57 @@ def bench(size: str, runs: int, profile: str, extra: list[str]) -> None:
         print(f"  {t['node'].split('.', 2)[-1][:56]:<58} {t['seconds']:>8.2f}")
 
 
+def bench(size: str, runs: int, profile: str) -> None:
+    """The full `dbt build` and the pandas peer, alternately, then the comparison."""
+    inputs = generate_inputs(size)
+    db = CACHE / f"bench-{size}.duckdb"
+    peer_out = CACHE / f"peer-{size}.parquet"
+    dbt_runs, peer_runs = [], []
+    for i in range(runs):
+        dbt_runs.append(build_once(inputs, db, profile, []))
+        peer_runs.append(peer_once(inputs, peer_out, profile))
+        print(f"  run {i + 1}/{runs}: dbt build {dbt_runs[-1][0]:.2f} s, pandas peer {peer_runs[-1][0]:.2f} s",
+              flush=True)
+    report_dbt(f"dbt build (unit tests, data tests, gate), {size} events, profile {profile}", dbt_runs)
+    report_nodes(_median_run(dbt_runs)[2])
+
+    peer_walls = [o[0] for o in peer_runs]
+    print(f"\n=== pandas peer (bench/pandas_peer.py), {size} events, profile {profile}: {runs} runs ===")
+    print(f"wall (median of {runs}): {statistics.median(peer_walls):.2f} s   runs: "
+          + ", ".join(f"{w:.2f}" for w in peer_walls))
+    print(f"peak RSS (median run): {_median_run(peer_runs)[1] / 2**20:.0f} MiB   "
+          f"max over runs: {max(o[1] for o in peer_runs) / 2**20:.0f} MiB")
+    print(f"CPU user+sys (median of {runs}): {statistics.median(o[3] for o in peer_runs):.2f} s")
+    print("exit codes: " + ", ".join(str(o[2]) for o in peer_runs))
+
+    dbt_wall, peer_wall = statistics.median(o[0] for o in dbt_runs), statistics.median(peer_walls)
+    dbt_rss, peer_rss = statistics.median(o[1] for o in dbt_runs), statistics.median(o[1] for o in peer_runs)
+    print(f"\n=== dbt build / pandas peer, {size} events ===")
+    print(f"wall (median of runs): {dbt_wall:.2f} s / {peer_wall:.2f} s = {dbt_wall / peer_wall:.2f}x")
+    print(f"peak RSS (median of runs): {dbt_rss / 2**20:.0f} MiB / {peer_rss / 2**20:.0f} MiB "
+          f"= {dbt_rss / peer_rss:.2f}x")
+    dbt_cpu, peer_cpu = statistics.median(o[5] for o in dbt_runs), statistics.median(o[3] for o in peer_runs)
+    print(f"CPU user+sys (median of runs): {dbt_cpu:.2f} s / {peer_cpu:.2f} s = {dbt_cpu / peer_cpu:.2f}x")
+    if dbt_runs[-1][3] == 0 and peer_runs[-1][2] == 0:
+        print(f"same selection (last runs): {same_selection(db, peer_out)}")
+    else:
+        print("same selection: not checked (a run failed)")
+
+
 def main() -> None:
     sizes = os.environ.get("BENCH_EVENTS", "default,10000000").split(",")
     runs = int(os.environ.get("BENCH_RUNS", "3"))
     profile = os.environ.get("BENCH_PROFILE", "core")
     CACHE.mkdir(parents=True, exist_ok=True)
     for size in sizes:
-        bench(size.strip(), runs, profile, [])
+        size = size.strip()
+        bench(size, runs, profile)
         # Production runs usually skip dbt unit tests (they test logic, not data); show that too.
-        bench(size.strip(), runs, profile, ["--exclude-resource-type", "unit_test"])
+        extra = ["--exclude-resource-type", "unit_test"]
+        inputs = generate_inputs(size)
+        outcomes = [build_once(inputs, CACHE / f"bench-{size}.duckdb", profile, extra) for _ in range(runs)]
+        report_dbt(f"dbt build {' '.join(extra)}, {size} events, profile {profile}", outcomes)
+        report_nodes(_median_run(outcomes)[2])
 
 
 if __name__ == "__main__":

@@ -43,9 +43,11 @@ def run_dbt(command: list[str], db: Path, vars_: dict, work: Path) -> DbtRun:
 
 
 def input_vars(inputs: Path, profile: str = "smoke") -> dict:
+    # ticks_dir beside the inputs: never the checkout's data/ticks, which `make demo` fills.
     return {
         "events_path": f"{inputs}/events/*.parquet",
         "daily_bars_dir": f"{inputs}/daily",
+        "ticks_dir": f"{inputs}/ticks",
         "profile": profile,
     }
 

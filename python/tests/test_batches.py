@@ -10,6 +10,7 @@ released, the gate must judge them (check 15), and the same sequence must give t
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,3 +212,25 @@ def test_discard_starts_a_new_lineage_that_selects_from_scratch(
     assert query(db, ids) == query(tmp_path / "one.duckdb", ids)
     assert query(db, "select reason from manifest_lineages order by lineage") == [
         ("first release",), ("discard: detector re-run",)]
+
+
+def test_a_pinned_event_gone_from_the_inputs_stays_flagged_and_counted(
+    sequence: Path, stages: list[Stage], tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    db.write_bytes(sequence.read_bytes())
+    gone_id, symbol, ts, batch = query(
+        db, "select event_id, symbol, event_ts_utc, batch from manifest_batches order by event_id limit 1")[0]
+    inputs = tmp_path / "inputs"
+    shutil.copytree(stages[-1].inputs, inputs)
+    with duckdb.connect() as con:  # an upstream correction: the detector no longer reports that event
+        for part in sorted((inputs / "events").glob("*.parquet")):
+            con.execute(f"""copy (select * from read_parquet('{part}')
+                                  where not (upper(trim(symbol)) = ? and "timestamp" = ?))
+                            to '{part}.new' (format parquet)""", [symbol, ts])
+            (part.parent / f"{part.name}.new").replace(part)
+    build(db, inputs, tmp_path / "b")
+    row = query(db, "select still_eligible, not_eligible_reason, batch from manifest_core"
+                    f" where event_id = '{gone_id}'")
+    assert row == [(False, "not in the inputs", batch)]
+    assert query(db, "select value from manifest_summary where metric = 'pinned_not_eligible'") == [(1.0,)]

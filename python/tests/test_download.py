@@ -416,7 +416,9 @@ def test_retry_after_is_honoured(tmp_path: Path) -> None:
         server.stop()
     assert report.complete and report.totals["http_429"] == 1
     gap = server.seen[1].at - server.seen[0].at
-    assert 1.0 <= gap < 2.0, gap  # retry_base_s is 0.01: only Retry-After explains a 1 s wait
+    # retry_base_s is 0.01 and retry_cap_s 0.2: only Retry-After explains a wait of 1 s or more. The upper
+    # bound only rules out a unit mistake (e.g. milliseconds read as seconds) and is wide for a loaded machine.
+    assert 1.0 <= gap < 30.0, gap
 
 
 def test_missing_key_is_a_clear_error(tmp_path: Path) -> None:

@@ -152,10 +152,11 @@ def test_activity_levels_follow_heat_and_time_of_day():
 
 def test_a_50000_row_page_is_generated_fast():
     data.second_rows.cache_clear()
-    started = time.perf_counter()
+    # CPU time of this thread, not wall time: other processes on a loaded machine cannot stretch it.
+    started = time.thread_time()
     rows, _, more = data.scan("quotes", "HOTPERF", et(11, 0), et(12, 0), False, None, 50000)
     assert len(rows) == 50000 and more
-    assert time.perf_counter() - started < 1.5
+    assert time.thread_time() - started < 1.5
 
 
 # ---------------------------------------------------------------- the official client
@@ -348,8 +349,12 @@ def test_rate_limit_is_enforced_with_retry_after():
         assert "exceeded the maximum requests" in limited.json()["error"]
         assert e.stats["by_status"] == {200: 5, 429: 8}
     with Emulator(EmulatorConfig(rate_limit=10)) as e, requests.Session() as s:
-        codes = [s.get(f"{e.url}/v3/trades/NODATA", timeout=TIMEOUT).status_code for _ in range(15)]
-        assert 429 in codes
+        # Ask until refused (a burst of 10, then 10/s): however slow a loaded machine sends, a few
+        # hundred requests overtake the refill (no count of requests per wall second is assumed).
+        codes = []
+        while 429 not in codes and len(codes) < 500:
+            codes.append(s.get(f"{e.url}/v3/trades/NODATA", timeout=TIMEOUT).status_code)
+        assert codes[-1] == 429 and codes[:10] == [200] * 10
         time.sleep(0.25)  # 10/s refills a token every 0.1 s
         assert s.get(f"{e.url}/v3/trades/NODATA", timeout=TIMEOUT).status_code == 200
 

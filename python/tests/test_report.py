@@ -47,7 +47,7 @@ def test_a_go_warehouse_reports_go_with_every_check_passed(clean_build: Path) ->
     events, symbols = query(clean_build, "select count(*), count(distinct symbol) from manifest_core")[0]
     assert sum(data.events_per_symbol) == events and len(data.events_per_symbol) == symbols
     tables = {t.key: t for t in report_tables(data)}
-    assert set(tables) == {"verdict", "funnel", "sessions", "concentration", "estimates", "checks"}
+    assert set(tables) == {"verdict", "funnel", "sessions", "concentration", "batches", "estimates", "checks"}
     pm_share = query(clean_build, "select count(*) filter (where session = 'PM') / count(*) from manifest_core")[0][0]
     assert tables["sessions"].rows[0][:2] == ["PM", f"{pm_share:.1%}"]
     assert [r[0] for r in tables["sessions"].rows] == ["PM", "RTH", "AH"]

@@ -59,7 +59,8 @@ def build_warehouse(db: Path, events: list[Ev], *, gate: str | None = "go") -> N
     try:
         con.execute(
             "create or replace table main.manifest_core (event_id varchar, symbol varchar, session varchar,"
-            " event_ts_utc timestamp, window_start_utc timestamp, window_end_utc timestamp, trading_date date,"
+            " event_ts_utc timestamp, event_ts_et timestamp, window_start_utc timestamp, window_end_utc timestamp,"
+            " trading_date date,"
             " event_type varchar, score double, symbol_rank integer, selection_stage varchar, profile varchar,"
             " config_hash varchar, enrichment_version varchar)"
         )
@@ -69,9 +70,10 @@ def build_warehouse(db: Path, events: list[Ev], *, gate: str | None = "go") -> N
         )
         for i, ev in enumerate(events):
             con.execute(
-                "insert into main.manifest_core values (?, ?, ?, ?, ?, ?, ?, 'spike', ?, 1, 'one', 'core', 'cfg1',"
+                "insert into main.manifest_core values (?, ?, ?, ?, ?, ?, ?, ?, 'spike', ?, 1, 'one', 'core', 'cfg1',"
                 " 'enrich-v1')",
-                [ev.event_id, ev.symbol, ev.session, ev.start, ev.start, ev.end, ev.trading_date, 10.0 - i],
+                [ev.event_id, ev.symbol, ev.session, ev.start, ev.start - timedelta(hours=5), ev.start, ev.end,
+                 ev.trading_date, 10.0 - i],
             )
             con.execute("insert into main.events_enriched values (?, ?, ?, ?, ?)",
                         [ev.event_id, ev.symbol, ev.session, ev.adv20, ev.adv20])

@@ -1,7 +1,9 @@
 {#- Gate: the left-closed baselines in `model` (daily_metrics) agree with a recomputation from
     strictly earlier kept daily bars, done differently (an equi-join on the previous 1..20 row
     numbers, not a window frame). Checked for every row an event of `manifest` uses, plus a
-    reproducible ~2 % sample of all rows. A baseline that includes day D fails. -#}
+    reproducible ~2 % sample of all rows. A baseline that includes day D fails. Fails closed: a
+    selected event whose (symbol, trading_date) has no row in `model`, or a row without its kept
+    daily bar, cannot be checked and fails. -#}
 {% test gate_no_lookahead(model, bars, manifest) %}
 {{ gate_after_marts() }}
 with bars as (
@@ -59,18 +61,34 @@ compared as (
         recomputed.adv20_dollar as expected_adv20_dollar
     from targets
     left join recomputed using (symbol, trading_date)
+),
+unjoinable as (
+    select
+        m.symbol,
+        m.trading_date,
+        'event ' || m.event_id || ' (' || coalesce(m.symbol, '<null>') || ' ' || coalesce(cast(m.trading_date as varchar), 'null')
+            || '): no daily_metrics row for its symbol and trading_date, its baselines cannot be checked' as failure
+    from {{ manifest }} as m
+    anti join metrics
+        on metrics.symbol = m.symbol
+       and metrics.trading_date = m.trading_date
+),
+judged as (
+    select
+        *,
+        symbol || ' ' || trading_date || ': stored history_days/adv20_volume/adv20_dollar '
+            || coalesce(cast(history_days as varchar), 'null') || '/' || coalesce({{ fmt('adv20_volume', 1) }}, 'null')
+            || '/' || coalesce({{ fmt('adv20_dollar', 1) }}, 'null')
+            || ' vs recomputed from earlier days ' || coalesce(cast(expected_history_days as varchar), 'null') || '/'
+            || coalesce({{ fmt('expected_adv20_volume', 1) }}, 'null') || '/' || coalesce({{ fmt('expected_adv20_dollar', 1) }}, 'null')
+            as failure
+    from compared
+    where history_days is distinct from expected_history_days
+       or coalesce(abs(adv20_volume - expected_adv20_volume) > 1e-6 * greatest(abs(expected_adv20_volume), 1), (adv20_volume is null) <> (expected_adv20_volume is null))
+       or coalesce(abs(adv20_dollar - expected_adv20_dollar) > 1e-6 * greatest(abs(expected_adv20_dollar), 1), (adv20_dollar is null) <> (expected_adv20_dollar is null))
 )
-select
-    *,
-    symbol || ' ' || trading_date || ': stored history_days/adv20_volume/adv20_dollar '
-        || coalesce(cast(history_days as varchar), 'null') || '/' || coalesce({{ fmt('adv20_volume', 1) }}, 'null')
-        || '/' || coalesce({{ fmt('adv20_dollar', 1) }}, 'null')
-        || ' vs recomputed from earlier days ' || coalesce(cast(expected_history_days as varchar), 'null') || '/'
-        || coalesce({{ fmt('expected_adv20_volume', 1) }}, 'null') || '/' || coalesce({{ fmt('expected_adv20_dollar', 1) }}, 'null')
-        as failure
-from compared
-where history_days is distinct from expected_history_days
-   or coalesce(abs(adv20_volume - expected_adv20_volume) > 1e-6 * greatest(abs(expected_adv20_volume), 1), (adv20_volume is null) <> (expected_adv20_volume is null))
-   or coalesce(abs(adv20_dollar - expected_adv20_dollar) > 1e-6 * greatest(abs(expected_adv20_dollar), 1), (adv20_dollar is null) <> (expected_adv20_dollar is null))
-order by symbol, trading_date
+select 0 as gate_order, * from unjoinable
+union all by name
+select 1 as gate_order, * from judged
+order by gate_order, symbol, trading_date
 {% endtest %}

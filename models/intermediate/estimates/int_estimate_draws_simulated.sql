@@ -1,11 +1,15 @@
 {{ config(materialized='table') }}
-{#- The Monte Carlo draws of the whole manifest's download (400 reproducible draws):
+{#- The Monte Carlo draws of the whole manifest's download (400 reproducible draws; the dbt var
+    estimate_draws exists so that unit tests can use fewer):
     in draw d, event i's rows are its structural prediction x exp(mu + se*z_d + sd*z_id), where
     mu/sd are the mean/sd of log(actual/predicted) (pilot or priors), z_d is shared by all events
     (the calibration's own uncertainty, se = sd/sqrt(pilot windows)) and z_id is per event.
     Storage = rows x bytes/row; time = max(requests x seconds/request / workers,
-    requests / rate limit). download_estimate_totals takes their p50 and p90. -#}
-{%- set draws = 400 -%}
+    requests / rate limit). download_estimate_totals takes their p50 and p90.
+    An event without a usable prediction (NULL, NaN or negative: e.g. no daily figures) would drop out
+    of the sums silently; `events_covered` counts the events each draw's sums really hold, so the
+    totals and the gate (checks 12-13) see the shortfall. -#}
+{%- set draws = var('estimate_draws', 400) -%}
 with predictions as (
     select event_id, predicted_trades_base from {{ ref('int_manifest_rows_predicted') }}
 ),
@@ -38,7 +42,8 @@ per_draw as (
         sum(trades_rows * coefficients.trade_bytes_per_row
             + trades_rows * coefficients.quotes_per_trade * coefficients.quote_bytes_per_row) / 1e9 as storage_gb,
         sum(greatest(ceil(trades_rows / coefficients.rows_per_page), 1)
-            + greatest(ceil(trades_rows * coefficients.quotes_per_trade / coefficients.rows_per_page), 1)) as requests
+            + greatest(ceil(trades_rows * coefficients.quotes_per_trade / coefficients.rows_per_page), 1)) as requests,
+        count(*) filter (where isfinite(trades_rows) and trades_rows >= 0) as events_covered
     from per_event_draw
     cross join coefficients
     group by per_event_draw.draw
@@ -59,5 +64,6 @@ select
     timed.draw,
     timed.storage_gb,
     timed.requests,
-    timed.download_days
+    timed.download_days,
+    timed.events_covered
 from timed

@@ -7,6 +7,7 @@ final as (
     select
         draws,
         events,
+        events_covered,
         storage_gb_p50,
         storage_gb_p90,
         download_days_p50,

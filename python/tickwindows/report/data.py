@@ -149,7 +149,7 @@ def load_report(db_path: Path) -> ReportData:
             raise BadInput(f"--db {db_path}: main.selection_config has {len(config_rows)} rows, expected 1; "
                            "run `dbt build` again")
         summary = [SummaryRow(*r) for r in con.execute(
-            "select section, metric, value, target, status, detail from main.manifest_summary").fetchall()]
+            "select section, metric, value, target, status, gate_check, detail from main.manifest_summary").fetchall()]
         now = read_fingerprint(con) or Fingerprint(None, None)  # present: checked above
         per_symbol = [n for (n,) in con.execute(
             "select count(*) as n from main.manifest_core group by symbol order by n desc, any_value(symbol)"

@@ -108,10 +108,14 @@ def report_tables(data: ReportData) -> list[ReportTable]:
 
     events, symbols = data.metric("selected_events"), data.metric("selected_symbols")
     cap, top20 = data.metric("max_events_per_symbol"), data.metric("top20_symbols_share")
+    # The count bands as the gate judged them: scaled to the universe's coverage (selection_config).
+    min_events = cfg.get("min_events_scaled", cfg.get("min_events"))
+    max_events = cfg.get("max_events_scaled", cfg.get("max_events"))
     conc = [
-        ("selected events", fmt_count(_value(events)), f"{cfg.get('min_events'):,} - {cfg.get('max_events'):,}",
+        ("selected events", fmt_count(_value(events)), f"{min_events:,} - {max_events:,}",
          events, events.detail if events else ""),
-        ("symbols", fmt_count(_value(symbols)), f">= {cfg.get('min_symbols'):,}", symbols, ""),
+        ("symbols", fmt_count(_value(symbols)), f">= {cfg.get('min_symbols_scaled', cfg.get('min_symbols')):,}",
+         symbols, symbols.detail if symbols else ""),
         ("max events per symbol", fmt_count(_value(cap)), f"<= {cfg.get('max_per_symbol')}", cap, ""),
         ("top-20 symbols' share", fmt_share(_value(top20)), f"< {fmt_share(cfg.get('top20_max_share'))}", top20, ""),
     ]
@@ -120,6 +124,15 @@ def report_tables(data: ReportData) -> list[ReportTable]:
         [[name, value, target, _status(row), detail or ""] for name, value, target, row, detail in conc],
         [_status(row) for *_, row, _ in conc],
     ))
+
+    batches = data.section("batches")
+    if batches:
+        tables.append(ReportTable(
+            "batches", "Coverage and released batches", ["figure", "value", "detail"],
+            [[r.metric, fmt_share(r.value) if r.metric == "coverage" else fmt_count(r.value), r.detail or ""]
+             for r in batches],
+            ["fail" if r.metric == "pinned_not_eligible" and (r.value or 0) > 0 else "info" for r in batches],
+        ))
 
     t = data.totals
     storage90, days90 = data.metric("storage_gb_p90"), data.metric("download_days_p90")
