@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import statistics
+import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
@@ -24,6 +25,9 @@ from liquidity_reference import MEASURES, WindowSpec, close, measure_window
 from tickwindows.download.runner import DownloadSettings, download
 from tickwindows.emulator.server import Emulator, EmulatorConfig
 from tickwindows.pilot import run_pilot
+from tickwindows.report.data import load_report
+from tickwindows.report.html import render_html
+from tickwindows.report.tables import report_tables
 
 KEY = "sk-liquidity-test-key"
 PILOT_WINDOWS = 6  # stratified by session x liquidity: every session is measured
@@ -245,3 +249,20 @@ def test_a_build_measures_only_new_or_changed_windows(liquidity_setup) -> None:
     again = build(db, inputs, ticks, work, SELECT_LIQUIDITY)
     assert windows_to_measure(again) == 0
     assert measured_by(db) == after
+
+
+def test_the_report_shows_the_event_study_once_windows_are_downloaded(liquidity_setup) -> None:
+    db = liquidity_setup["db"]
+    data = load_report(db)
+    assert data.downloaded_windows == query(db, "select count(distinct event_id) from window_liquidity")[0][0] > 0
+    tables = {t.key: t for t in report_tables(data)}
+    study = tables["event_study"]
+    pooled = query(db, "select session, measure, windows from event_study where event_type = '(all types)'")
+    assert len(study.rows) == len(pooled) and {r[0] for r in study.rows} == {"PM", "RTH", "AH"}
+    html = render_html(data)
+    start = html.index('<svg id="plot-event-study"')
+    figure = ET.fromstring(html[start:html.index("</svg>\n", start) + len("</svg>")])  # well-formed
+    circles = figure.findall(".//circle")
+    # one dot per session and measure with a median
+    assert len(circles) == sum(1 for r in data.event_study
+                               if r.event_type == "(all types)" and r.median_post_minus_pre is not None)
