@@ -60,6 +60,7 @@ demo: setup
 
 bench: setup
 	$(BIN)/python bench/bench_dbt.py
+	$(BIN)/python bench/bench_liquidity.py
 
 bench-batches: setup
 	$(BIN)/python bench/bench_batches.py

@@ -22,6 +22,13 @@ REQUIRED_RELATIONS = (
     "manifest_summary", "manifest_core", "selection_config", "download_estimate_totals",
     "download_estimate_draws", "manifest_fingerprint",
 )
+# The event study (main.event_study) is shown once windows are downloaded; a warehouse built before
+# it existed simply has none.
+EVENT_STUDY_MEASURES = (
+    "quoted_spread_tw", "effective_spread_dvw", "realized_spread_5m_dvw", "price_impact_5m_dvw",
+    "order_imbalance", "n_trades_per_min", "volume_per_min", "trades_unmatched_per_min",
+)
+POOLED_EVENT_TYPES = "(all types)"
 
 
 class SelectionConfig(TypedDict):
@@ -80,6 +87,21 @@ class SummaryRow:
     detail: str | None
 
 
+@dataclass(frozen=True)
+class EventStudyRow:
+    """A row of main.event_study: one measure's pre vs post medians for a session x event_type."""
+
+    session: str
+    event_type: str
+    measure: str
+    windows: int
+    median_pre: float | None
+    median_post: float | None
+    median_post_minus_pre: float | None
+    ci95_low: float | None
+    ci95_high: float | None
+
+
 @dataclass
 class ReportData:
     db_path: Path
@@ -92,6 +114,8 @@ class ReportData:
     storage_draws: list[float]
     days_draws: list[float]
     totals: EstimateTotals = field(default_factory=lambda: EstimateTotals())
+    event_study: list[EventStudyRow] = field(default_factory=list)
+    downloaded_windows: int = 0  # windows in main.window_liquidity (both files present)
 
     @property
     def matches_now(self) -> bool:
@@ -133,6 +157,28 @@ def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, object]]:
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(cast(float, value))
+
+
+def _event_study(con: duckdb.DuckDBPyConnection, present: set[str]) -> tuple[list[EventStudyRow], int]:
+    """main.event_study's rows and how many windows window_liquidity measured (none before a download)."""
+    if "event_study" not in present or "window_liquidity" not in present:
+        return [], 0
+    row = con.execute("select count(distinct event_id) from main.window_liquidity").fetchone()
+    downloaded = int(row[0]) if row else 0
+    rows = con.execute(
+        "select session, event_type, measure, windows, median_pre, median_post, median_post_minus_pre,"
+        " ci95_low, ci95_high from main.event_study order by session, event_type, measure"
+    ).fetchall()
+    study = [
+        EventStudyRow(str(session), str(event_type), str(measure), int(windows), _optional_float(pre),
+                      _optional_float(post), _optional_float(diff), _optional_float(low), _optional_float(high))
+        for session, event_type, measure, windows, pre, post, diff, low, high in rows
+    ]
+    return study, downloaded
+
+
 def load_report(db_path: Path) -> ReportData:
     """Everything the report shows, from one read-only connection. gate_runs may be absent
     (no gate has run yet): the report then says NO VERDICT."""
@@ -157,6 +203,7 @@ def load_report(db_path: Path) -> ReportData:
         draws = con.execute(
             "select storage_gb, download_days from main.download_estimate_draws order by draw").fetchall()
         totals = _dicts(con, "select * from main.download_estimate_totals")
+        study, downloaded = _event_study(con, present)
         return ReportData(
             db_path=db_path,
             config=cast(SelectionConfig, config_rows[0]),
@@ -168,6 +215,8 @@ def load_report(db_path: Path) -> ReportData:
             storage_draws=[float(s) for s, _ in draws if s is not None],
             days_draws=[float(d) for _, d in draws if d is not None],
             totals=cast(EstimateTotals, totals[0]) if totals else EstimateTotals(),
+            event_study=study,
+            downloaded_windows=downloaded,
         )
     finally:
         con.close()

@@ -1,5 +1,6 @@
 """The report as ONE self-contained HTML file: inline CSS, the report's tables and four inline
-SVG plots; no scripts, fonts, images or links to fetch, so it opens offline and can be mailed."""
+SVG plots (five once windows are downloaded: the event study); no scripts, fonts, images or links
+to fetch, so it opens offline and can be mailed."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from pathlib import Path
 from .. import __version__
 from ..settings import SESSIONS
 from . import svg
-from .data import ReportData, session_band
-from .tables import ReportTable, report_tables
+from .data import EVENT_STUDY_MEASURES, ReportData, session_band
+from .tables import MEASURE_DISPLAY, ReportTable, pooled_event_study, report_tables
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1180px;
@@ -78,7 +79,38 @@ def plots_html(data: ReportData) -> str:
         svg.estimates(data.storage_draws, data.days_draws, cfg.get("storage_p90_max_gb"),
                              cfg.get("download_p90_max_days")),
     ]
+    study = event_study_figure(data)
+    if study:
+        figures.append(study)
     return '<h2 id="plots">Plots</h2>\n<div class="plots">\n' + "\n".join(figures) + "\n</div>"
+
+
+PANEL_TITLES = {
+    "quoted_spread_tw": "quoted spread (tw)", "effective_spread_dvw": "effective spread",
+    "realized_spread_5m_dvw": "realized spread 5m", "price_impact_5m_dvw": "price impact 5m",
+    "order_imbalance": "order imbalance", "n_trades_per_min": "trades", "volume_per_min": "volume",
+    "trades_unmatched_per_min": "unmatched trades",
+}
+
+
+def event_study_figure(data: ReportData) -> str:
+    """main.event_study (all event types pooled) as one panel per measure; empty before any download."""
+    rows = pooled_event_study(data)
+    if not rows:
+        return ""
+    panels = []
+    for measure in EVENT_STUDY_MEASURES:
+        _, factor, unit = MEASURE_DISPLAY[measure]
+        label = PANEL_TITLES[measure]
+        points = [
+            svg.StudyPoint(r.session, r.windows,
+                           *(None if v is None else v * factor
+                             for v in (r.median_post_minus_pre, r.ci95_low, r.ci95_high)))
+            for r in rows if r.measure == measure
+        ]
+        if points:
+            panels.append(svg.StudyPanel(label, unit, points))
+    return svg.event_study(panels)
 
 
 def render_html(data: ReportData) -> str:

@@ -1,11 +1,13 @@
-"""The report's four plots as inline SVG strings, drawn by hand (no plotting library, no network):
-session shares against their bands, events per symbol, the concentration curve, and the
-distributions of the estimate draws against the gate limits."""
+"""The report's plots as inline SVG strings, drawn by hand (no plotting library, no network):
+session shares against their bands, events per symbol, the concentration curve, the
+distributions of the estimate draws against the gate limits, and (once windows are downloaded)
+the event study of window_liquidity."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from html import escape
 
 WIDTH, HEIGHT = 560, 260
@@ -220,3 +222,74 @@ def estimates(storage: Sequence[float], days: Sequence[float], storage_limit: fl
 def _inner(svg: str) -> str:
     """The content of an <svg> element, to nest two plots inside one figure."""
     return svg[svg.index(">") + 1: svg.rindex("</svg>")]
+
+
+@dataclass(frozen=True)
+class StudyPoint:
+    """One row of an event-study panel: a group's median post - pre and its 95 % interval (display units)."""
+
+    label: str
+    windows: int
+    median: float | None
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class StudyPanel:
+    title: str
+    unit: str
+    points: list[StudyPoint]
+
+
+PANEL_WIDTH, PANEL_ROW = 280, 26
+
+
+def _study_panel(panel: StudyPanel, key: str) -> str:
+    """A small forest plot: one row per group, a dot at the median difference, a bar over its interval,
+    the zero line dashed; the groups' window counts at the right."""
+    values = [v for p in panel.points for v in (p.median, p.low, p.high) if v is not None and math.isfinite(v)]
+    low, high = min([0.0, *values]), max([0.0, *values])
+    pad = (high - low) * 0.08 or 1.0
+    height = 58 + PANEL_ROW * len(panel.points)
+    plot = Plot(key, f"{panel.title}{f' ({panel.unit})' if panel.unit else ''}", (low - pad, high + pad),
+                (0, len(panel.points)), width=PANEL_WIDTH, height=height)
+    plot.left, plot.right, plot.top, plot.bottom = 44, PANEL_WIDTH - 44, 28, height - 26
+    plot.parts.append(f'<line x1="{plot.x(0):.1f}" y1="{plot.top}" x2="{plot.x(0):.1f}" y2="{plot.bottom}" '
+                      f'stroke="{COLOURS["p50"]}" stroke-dasharray="3 3"/>')
+    for i, point in enumerate(panel.points):
+        cy = plot.y(len(panel.points) - i - 0.5)
+        plot.text(plot.left - 6, cy + 4, point.label, anchor="end", size=11)
+        plot.text(plot.right + 4, cy + 4, f"n={point.windows:,}", COLOURS["p50"], size=9)
+        if point.low is not None and point.high is not None:
+            plot.parts.append(f'<line x1="{plot.x(point.low):.1f}" y1="{cy:.1f}" x2="{plot.x(point.high):.1f}" '
+                              f'y2="{cy:.1f}" stroke="{COLOURS["bar"]}" stroke-width="3" stroke-linecap="round"/>')
+        if point.median is not None:
+            excludes_zero = point.low is not None and point.high is not None and (point.low > 0 or point.high < 0)
+            colour = COLOURS["p90"] if excludes_zero else COLOURS["bar"]
+            plot.parts.append(f'<circle cx="{plot.x(point.median):.1f}" cy="{cy:.1f}" r="4.5" fill="{colour}"/>')
+    ticks = nice_ticks(low - pad, high + pad, 4)
+    if len(ticks) < 3:  # a 5-step would leave one label: take the finer steps
+        ticks = nice_ticks(low - pad, high + pad, 8)
+    plot.axes(ticks, [], "", "")
+    return plot.svg()
+
+
+def event_study(panels: Sequence[StudyPanel], columns: int = 4) -> str:
+    """The event study as one figure: a panel per measure (median of post - pre per window, by session,
+    with the rank-based 95 % interval; orange where the interval excludes 0)."""
+    inner = [_study_panel(p, f"event-study-{i}") for i, p in enumerate(panels)]
+    heights = [58 + PANEL_ROW * len(p.points) for p in panels] or [0]
+    row_height = max(heights)
+    rows = math.ceil(len(inner) / columns)
+    header = 30
+    width, height = PANEL_WIDTH * min(columns, max(len(inner), 1)), header + row_height * rows + 16
+    groups = [f'<g transform="translate({(i % columns) * PANEL_WIDTH} {header + (i // columns) * row_height})">'
+              f"{_inner(svg)}</g>" for i, svg in enumerate(inner)]
+    title = "Event study: median change post - pre event per window, by session (bar: 95 % rank interval)"
+    note = "orange: the interval excludes 0; spreads in basis points of the mid; counts per minute of segment"
+    return (f'<svg id="plot-event-study" class="plot" role="img" aria-label="{escape(title)}" width="{width}" '
+            f'height="{height}" viewBox="0 0 {width} {height}">'
+            f'<text x="12" y="18" font-size="13" font-weight="bold" fill="{COLOURS["axis"]}">{escape(title)}</text>'
+            + "".join(groups)
+            + f'<text x="12" y="{height - 4}" font-size="10" fill="{COLOURS["p50"]}">{escape(note)}</text></svg>')

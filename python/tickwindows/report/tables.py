@@ -5,7 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..settings import SESSIONS
-from .data import ReportData, SummaryRow, session_band
+from .data import EVENT_STUDY_MEASURES, POOLED_EVENT_TYPES, EventStudyRow, ReportData, SummaryRow, session_band
+
+# How each event-study measure is shown: (label, factor applied to the stored value, unit).
+MEASURE_DISPLAY: dict[str, tuple[str, float, str]] = {
+    "quoted_spread_tw": ("quoted spread (time-weighted)", 1e4, "bp"),
+    "effective_spread_dvw": ("effective spread", 1e4, "bp"),
+    "realized_spread_5m_dvw": ("realized spread 5 min", 1e4, "bp"),
+    "price_impact_5m_dvw": ("price impact 5 min", 1e4, "bp"),
+    "order_imbalance": ("order imbalance", 1.0, ""),
+    "n_trades_per_min": ("trades per minute", 1.0, "/min"),
+    "volume_per_min": ("volume per minute", 1.0, "sh/min"),
+    "trades_unmatched_per_min": ("unmatched trades per minute", 1.0, "/min"),
+}
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,22 @@ def fmt_days(v: float | None) -> str:
     hours = v * 24
     human = f"{hours * 60:.1f} min" if hours < 1 else f"{hours:.1f} h" if hours < 48 else f"{v:.1f} d"
     return f"{v:.3f} d ({human})"
+
+
+def fmt_measure(measure: str, v: float | None) -> str:
+    """An event-study value in the measure's display unit (spreads in basis points)."""
+    if v is None:
+        return "-"
+    _, factor, unit = MEASURE_DISPLAY[measure]
+    x = v * factor
+    text = f"{x:,.2f}" if abs(x) >= 0.01 or x == 0 else f"{x:.2g}"
+    return f"{text} {unit}".rstrip()
+
+
+def pooled_event_study(data: ReportData) -> list[EventStudyRow]:
+    """The event study over all event types, by session (day order) and measure (display order)."""
+    rows = {(r.session, r.measure): r for r in data.event_study if r.event_type == POOLED_EVENT_TYPES}
+    return [rows[(s, m)] for s in SESSIONS for m in EVENT_STUDY_MEASURES if (s, m) in rows]
 
 
 def _status(row: SummaryRow | None) -> str:
@@ -151,6 +179,22 @@ def report_tables(data: ReportData) -> list[ReportTable]:
         [_status(storage90), _status(days90), "info"],
         note=f"basis: {basis}; {len(data.storage_draws)} draws",
     ))
+
+    study = pooled_event_study(data)
+    if study:
+        tables.append(ReportTable(
+            "event_study", f"Event study: post vs pre event, {data.downloaded_windows:,} downloaded windows",
+            ["session", "measure", "windows", "median pre", "median post", "median post - pre", "95 % interval"],
+            [[r.session, MEASURE_DISPLAY[r.measure][0], fmt_count(r.windows), fmt_measure(r.measure, r.median_pre),
+              fmt_measure(r.measure, r.median_post), fmt_measure(r.measure, r.median_post_minus_pre),
+              "-" if r.ci95_low is None or r.ci95_high is None
+              else f"{fmt_measure(r.measure, r.ci95_low)} .. {fmt_measure(r.measure, r.ci95_high)}"]
+             for r in study],
+            ["info"] * len(study),
+            note="All event types pooled (main.event_study also has each session x event_type). The interval is "
+                 "rank-based (sign test) for the median of the per-window difference post - pre; counts are per "
+                 "minute of segment. Definitions: docs/CONTRACT.md (window_liquidity, event_study).",
+        ))
 
     checks = data.gate.checks if data.gate else []
     tables.append(ReportTable(
