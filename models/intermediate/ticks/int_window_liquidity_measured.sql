@@ -28,8 +28,14 @@
     The pre-hook keeps DuckDB from planning the ASOF joins as nested loops: its row estimates for the
     file scans are tiny, and below asof_loop_join_threshold rows it would loop over every quote per trade.
 
+    Quotes and trades outside [window_start, window_end) are ignored (the downloader writes none).
+
     Memory: each step is a DuckDB hash aggregate, sort-based window or ASOF join, all of which spill to
-    disk past memory_limit (profiles.yml), so a full build of any number of windows runs in bounded memory.
+    disk past memory_limit (profiles.yml), so a full build of any number of windows runs in bounded memory
+    (bench/bench_liquidity.py: 1,000 windows, 35M tick rows, in 1.24 GB at a 1GB limit).
+    Proofs: the edges of the definitions are the unit tests beside this model; python/tests/
+    test_window_liquidity.py checks every value against an independent computation and the incremental
+    behaviour (only new or changed windows measured, unchanged files never opened, vanished ones dropped).
 -#}
 {%- set todo = none -%}
 {%- if is_incremental() -%}
