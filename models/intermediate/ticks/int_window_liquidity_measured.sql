@@ -28,8 +28,14 @@
     The pre-hook keeps DuckDB from planning the ASOF joins as nested loops: its row estimates for the
     file scans are tiny, and below asof_loop_join_threshold rows it would loop over every quote per trade.
 
+    Quotes and trades outside [window_start, window_end) are ignored (the downloader writes none).
+
     Memory: each step is a DuckDB hash aggregate, sort-based window or ASOF join, all of which spill to
-    disk past memory_limit (profiles.yml), so a full build of any number of windows runs in bounded memory.
+    disk past memory_limit (profiles.yml), so a full build of any number of windows runs in bounded memory
+    (bench/bench_liquidity.py: 1,000 windows, 35M tick rows, in 1.24 GB at a 1GB limit).
+    Proofs: the edges of the definitions are the unit tests beside this model; python/tests/
+    test_window_liquidity.py checks every value against an independent computation and the incremental
+    behaviour (only new or changed windows measured, unchanged files never opened, vanished ones dropped).
 -#}
 {%- set todo = none -%}
 {%- if is_incremental() -%}
@@ -82,8 +88,6 @@ quotes_in_files as (
 quotes_valid as (
     select
         windows.window_key,
-        windows.event_ns,
-        windows.end_ns,
         epoch_ns(quotes_in_files.sip_timestamp) as t,
         quotes_in_files.sequence_number,
         (quotes_in_files.bid_price + quotes_in_files.ask_price) / 2 as mid,
@@ -108,8 +112,6 @@ quotes_valid as (
 quotes_held as (
     select
         window_key,
-        event_ns,
-        end_ns,
         t,
         mid,
         relative_spread,
@@ -123,11 +125,13 @@ quotes_held as (
 -- quote counts for nothing (not in the denominator either).
 quotes_timed as (
     select
-        window_key,
-        relative_spread,
-        greatest(0, least(coalesce(next_t, end_ns), event_ns) - t) as pre_ns,
-        greatest(0, coalesce(next_t, end_ns) - greatest(t, event_ns)) as post_ns
+        quotes_held.window_key,
+        quotes_held.relative_spread,
+        greatest(0, least(coalesce(quotes_held.next_t, windows.end_ns), windows.event_ns) - quotes_held.t) as pre_ns,
+        greatest(0, coalesce(quotes_held.next_t, windows.end_ns) - greatest(quotes_held.t, windows.event_ns))
+            as post_ns
     from quotes_held
+    inner join windows on windows.window_key = quotes_held.window_key
 ),
 
 quoted_time as (
@@ -151,8 +155,6 @@ quotes_last_of_ns as (
 trades_valid as (
     select
         windows.window_key,
-        windows.event_ns,
-        windows.end_ns,
         epoch_ns(trades_in_files.sip_timestamp) as t,
         trades_in_files.sequence_number,
         trades_in_files.price,
@@ -179,8 +181,6 @@ trades_ticks as (
 trades_ticked as (
     select
         window_key,
-        event_ns,
-        end_ns,
         t,
         price,
         size,
@@ -218,20 +218,25 @@ trades_quoted_5m as (
 -- cannot decide it.
 trades_signed as (
     select
-        window_key,
-        t >= event_ns as in_post,
-        price,
-        size,
-        mid,
+        trades_quoted_5m.window_key,
+        trades_quoted_5m.t >= windows.event_ns as in_post,
+        trades_quoted_5m.price,
+        trades_quoted_5m.size,
+        trades_quoted_5m.mid,
         -- realized spread and price impact cover matched trades with t + 300 s before the window's end
-        case when mid is not null and t + 300000000000 < end_ns then mid5 end as mid5,
         case
-            when mid is null then null
-            when abs(price - mid) <= 1e-9 * mid then tick_direction
-            when price > mid then 1
+            when trades_quoted_5m.mid is not null and trades_quoted_5m.t + 300000000000 < windows.end_ns
+                then trades_quoted_5m.mid5
+        end as mid5,
+        case
+            when trades_quoted_5m.mid is null then null
+            when abs(trades_quoted_5m.price - trades_quoted_5m.mid) <= 1e-9 * trades_quoted_5m.mid
+                then trades_quoted_5m.tick_direction
+            when trades_quoted_5m.price > trades_quoted_5m.mid then 1
             else -1
         end as q
     from trades_quoted_5m
+    inner join windows on windows.window_key = trades_quoted_5m.window_key
 ),
 
 trade_measures as (
