@@ -13,6 +13,25 @@ metrics as (
     select * from {{ ref('int_daily_metrics_rolling') }}
 ),
 
+-- Duplicates are rare: find the repeated ids on a 64-bit hash of each id first (a narrow aggregate; a
+-- hash collision only adds a candidate, ranked within its own event_id below), then rank copies only
+-- within those ids, instead of partitioning every row by event_id.
+repeated_hashes as (
+    select hash(event_id) as id_hash from events group by id_hash having count(*) > 1
+),
+
+copies as (
+    select
+        source_file,
+        source_row,
+        row_number() over (
+            partition by event_id
+            order by score desc nulls last, source_file, source_row
+        ) as copy_number
+    from events
+    where hash(event_id) in (select id_hash from repeated_hashes)
+),
+
 in_et as (
     select
         events.*,
@@ -22,24 +41,6 @@ in_et as (
 
 placed as (
     select *, cast(event_ts_et as date) as trading_date from in_et
-),
-
--- Duplicates are rare: rank copies only within ids that occur more than once, instead of
--- partitioning every row by event_id.
-repeated_ids as (
-    select event_id from placed group by event_id having count(*) > 1
-),
-
-copies as (
-    select
-        placed.source_file,
-        placed.source_row,
-        row_number() over (
-            partition by placed.event_id
-            order by placed.score desc nulls last, placed.source_file, placed.source_row
-        ) as copy_number
-    from placed
-    semi join repeated_ids using (event_id)
 ),
 
 sessioned as (
