@@ -1,18 +1,25 @@
-"""`make bench`: wall time, per-model times and peak RSS of `dbt build` at two scales, against
-the same work written by hand in pandas/pyarrow (bench/pandas_peer.py).
+"""`make bench`: wall time, CPU, per-model times and peak RSS of `dbt build` at three scales, against
+the same work written by hand in pandas/pyarrow (bench/pandas_peer.py), and the cost per million
+events as the input grows.
 
 Inputs are generated once per scale into .cache/bench/ and reused. At each scale the full
-`dbt build` (seeds, models, unit tests, data tests and the gate, as a user runs it; a fresh DuckDB
-file each time) and the pandas peer run alternately, BENCH_RUNS times (default 3) each, every one as
-a subprocess whose wall time and peak RSS (os.wait4's ru_maxrss: DuckDB runs inside the dbt
-process) are measured. Printed: the medians, the ratios dbt/pandas, dbt's per-node times from
-target/run_results.json for its median run, and whether both selected the same event_ids.
+`dbt build` (seeds, models, unit tests, data tests and the gate, as a user runs it before any
+download: no tick files; a fresh DuckDB file each time) and the pandas peer run alternately,
+BENCH_RUNS times (default 3) each, every one as a subprocess whose wall time and peak RSS
+(os.wait4's ru_maxrss: DuckDB runs inside the dbt process) are measured. Printed: the medians, the
+ratios dbt/pandas, dbt's per-node times from target/run_results.json for its median run, whether both
+selected the same event_ids, and the gate's verdict of the last build.
 
 Then `dbt build --exclude-resource-type unit_test` (models, data tests and the gate: a production
-run) is measured on its own the same way.
+run) is measured on its own the same way (at scales up to BENCH_PEER_MAX_EVENTS).
 
-Environment: BENCH_EVENTS (default "default,10000000": the demo's default size, then 10M events),
-BENCH_RUNS (3), BENCH_PROFILE (core).
+Past BENCH_PEER_MAX_EVENTS (default 10M) the build runs BENCH_RUNS_LARGE times (default 1) and the
+pandas peer is not run: it holds every event in memory (3.8 GB at 10M), so 50M would need ~20 GB.
+Last, a table of wall, CPU and peak RSS per million input events at every scale.
+
+Environment: BENCH_EVENTS (default "default,10000000,50000000": the demo's default size of 700K
+events, then 10M and 50M), BENCH_RUNS (3), BENCH_RUNS_LARGE (1), BENCH_PEER_MAX_EVENTS (10000000),
+BENCH_PROFILE (core).
 """
 
 from __future__ import annotations
@@ -75,6 +82,7 @@ def build_once(
     vars_ = json.dumps({
         "events_path": f"{inputs}/events/*.parquet",
         "daily_bars_dir": f"{inputs}/daily",
+        "ticks_dir": f"{inputs}/ticks",  # absent: the selection build, before any download
         "profile": profile,
     })
     wall, rss, code, tail, cpu = timed([str(BIN / "dbt"), "build", "--vars", vars_, "--quiet", *extra], env)
@@ -161,19 +169,59 @@ def report_nodes(timings: list[dict]) -> None:
         print(f"  {t['node'].split('.', 2)[-1][:56]:<58} {t['seconds']:>8.2f}")
 
 
-def bench(size: str, runs: int, profile: str) -> None:
-    """The full `dbt build` and the pandas peer, alternately, then the comparison."""
+def input_events(inputs: Path) -> int:
+    """The event rows the generator wrote (edge rows included): the scale the costs are divided by."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        (rows,) = con.execute(f"select count(*) from read_parquet('{inputs}/events/*.parquet')").fetchone()
+    return int(rows)
+
+
+def gate_verdict(db: Path) -> str:
+    """The last build's verdict, from main.gate_runs (what download and export read)."""
+    import duckdb
+
+    from tickwindows.gate import latest_verdict
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        verdict = latest_verdict(con)
+    if verdict is None:
+        return "no gate run recorded"
+    checks = len(verdict.passed_checks) + len(verdict.failed_checks)
+    word = "GO" if verdict.go else "NO-GO (failed: " + ", ".join(verdict.failed_checks) + ")"
+    selected = verdict.manifest_rows or 0
+    return f"{word}, {len(verdict.passed_checks)}/{checks} checks passed, {selected:,} events selected"
+
+
+def bench(size: str, runs: int, profile: str, with_peer: bool) -> dict[str, float]:
+    """The full `dbt build` and (when `with_peer`) the pandas peer, alternately, then the comparison.
+    Returns the median build's figures for the cost-per-million table."""
     inputs = generate_inputs(size)
+    events = input_events(inputs)
     db = CACHE / f"bench-{size}.duckdb"
     peer_out = CACHE / f"peer-{size}.parquet"
+    print(f"\n##### {size} ({events:,} input event rows) #####", flush=True)
     dbt_runs, peer_runs = [], []
     for i in range(runs):
         dbt_runs.append(build_once(inputs, db, profile, []))
-        peer_runs.append(peer_once(inputs, peer_out, profile))
-        print(f"  run {i + 1}/{runs}: dbt build {dbt_runs[-1][0]:.2f} s, pandas peer {peer_runs[-1][0]:.2f} s",
-              flush=True)
+        line = f"  run {i + 1}/{runs}: dbt build {dbt_runs[-1][0]:.2f} s"
+        if with_peer:
+            peer_runs.append(peer_once(inputs, peer_out, profile))
+            line += f", pandas peer {peer_runs[-1][0]:.2f} s"
+        print(line, flush=True)
     report_dbt(f"dbt build (unit tests, data tests, gate), {size} events, profile {profile}", dbt_runs)
     report_nodes(_median_run(dbt_runs)[2])
+    print(f"gate (last build): {gate_verdict(db)}")
+    figures = {
+        "events": float(events),
+        "wall": statistics.median(o[0] for o in dbt_runs),
+        "cpu": statistics.median(o[5] for o in dbt_runs),
+        "rss": float(statistics.median(o[1] for o in dbt_runs)),
+    }
+    if not with_peer:
+        print(f"pandas peer: not run at {events:,} events (it holds every event in memory: ~3.8 GB at 10M)")
+        return figures
 
     peer_walls = [o[0] for o in peer_runs]
     print(f"\n=== pandas peer (bench/pandas_peer.py), {size} events, profile {profile}: {runs} runs ===")
@@ -184,34 +232,52 @@ def bench(size: str, runs: int, profile: str) -> None:
     print(f"CPU user+sys (median of {runs}): {statistics.median(o[3] for o in peer_runs):.2f} s")
     print("exit codes: " + ", ".join(str(o[2]) for o in peer_runs))
 
-    dbt_wall, peer_wall = statistics.median(o[0] for o in dbt_runs), statistics.median(peer_walls)
-    dbt_rss, peer_rss = statistics.median(o[1] for o in dbt_runs), statistics.median(o[1] for o in peer_runs)
+    dbt_wall, peer_wall = figures["wall"], statistics.median(peer_walls)
+    dbt_rss, peer_rss = figures["rss"], statistics.median(o[1] for o in peer_runs)
     print(f"\n=== dbt build / pandas peer, {size} events ===")
     print(f"wall (median of runs): {dbt_wall:.2f} s / {peer_wall:.2f} s = {dbt_wall / peer_wall:.2f}x")
     print(f"peak RSS (median of runs): {dbt_rss / 2**20:.0f} MiB / {peer_rss / 2**20:.0f} MiB "
           f"= {dbt_rss / peer_rss:.2f}x")
-    dbt_cpu, peer_cpu = statistics.median(o[5] for o in dbt_runs), statistics.median(o[3] for o in peer_runs)
+    dbt_cpu, peer_cpu = figures["cpu"], statistics.median(o[3] for o in peer_runs)
     print(f"CPU user+sys (median of runs): {dbt_cpu:.2f} s / {peer_cpu:.2f} s = {dbt_cpu / peer_cpu:.2f}x")
     if dbt_runs[-1][3] == 0 and peer_runs[-1][2] == 0:
         print(f"same selection (last runs): {same_selection(db, peer_out)}")
     else:
         print("same selection: not checked (a run failed)")
+    return figures
+
+
+def report_growth(rows: list[tuple[str, dict[str, float]]]) -> None:
+    """Wall, CPU and peak RSS per million input events at each scale: the growth curve."""
+    print("\n=== dbt build cost per million input events (median runs) ===")
+    print(f"{'scale':<12} {'events':>12} {'wall s':>9} {'CPU s':>9} {'RSS MiB':>9} "
+          f"{'wall s/M':>9} {'CPU s/M':>9} {'RSS MiB/M':>10}")
+    for size, f in rows:
+        millions = f["events"] / 1e6
+        print(f"{size:<12} {int(f['events']):>12,} {f['wall']:>9.1f} {f['cpu']:>9.1f} {f['rss'] / 2**20:>9.0f} "
+              f"{f['wall'] / millions:>9.2f} {f['cpu'] / millions:>9.2f} {f['rss'] / 2**20 / millions:>10.1f}")
 
 
 def main() -> None:
-    sizes = os.environ.get("BENCH_EVENTS", "default,10000000").split(",")
+    sizes = [s.strip() for s in os.environ.get("BENCH_EVENTS", "default,10000000,50000000").split(",")]
     runs = int(os.environ.get("BENCH_RUNS", "3"))
+    runs_large = int(os.environ.get("BENCH_RUNS_LARGE", "1"))
+    peer_max = int(os.environ.get("BENCH_PEER_MAX_EVENTS", "10000000"))
     profile = os.environ.get("BENCH_PROFILE", "core")
     CACHE.mkdir(parents=True, exist_ok=True)
+    growth = []
     for size in sizes:
-        size = size.strip()
-        bench(size, runs, profile)
+        small = size == "default" or int(size) <= peer_max
+        growth.append((size, bench(size, runs if small else runs_large, profile, with_peer=small)))
+        if not small:
+            continue
         # Production runs usually skip dbt unit tests (they test logic, not data); show that too.
         extra = ["--exclude-resource-type", "unit_test"]
         inputs = generate_inputs(size)
         outcomes = [build_once(inputs, CACHE / f"bench-{size}.duckdb", profile, extra) for _ in range(runs)]
         report_dbt(f"dbt build {' '.join(extra)}, {size} events, profile {profile}", outcomes)
         report_nodes(_median_run(outcomes)[2])
+    report_growth(growth)
 
 
 if __name__ == "__main__":
