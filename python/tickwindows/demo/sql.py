@@ -19,7 +19,6 @@ SPIKE_DAY_SHARE = 0.85  # of a symbol's events that fall on its volume-spike day
 PARETO_ALPHA, WEIGHT_CAP = 0.85, 800.0  # events per symbol: a few memes with thousands, many with tens
 EVENTS_PER_BATCH = 1_000_000  # regular events are drawn a batch of symbols at a time (bounded memory)
 SPARE_DRAWS = 1.2  # draws per wanted event, for the ones lost to accidental key collisions
-MAX_DRAW_ROUNDS = 5  # a short symbol is drawn again with 2x, 4x, ... the spare draws
 EVENT_TYPES = (  # (name, cumulative probability)
     ("volume_spike", 0.30), ("breakout", 0.50), ("flush", 0.62), ("gap_up", 0.72),
     ("gap_down", 0.80), ("vwap_reclaim", 0.90), ("halt_resume", 0.95), ("momentum_ignition", 1.0),
@@ -81,32 +80,11 @@ def build(con: duckdb.DuckDBPyConnection, uni: Universe) -> None:
     con.execute(_REGULAR_EVENTS_TABLE)
     (batches,) = con.execute("select coalesce(max(batch), -1) from symbols").fetchone() or (-1,)
     for batch in range(batches + 1):
-        _regular_events_batch(con, batch)
-    con.execute(edge_events_sql(uni.edge_rows_per_kind, len(uni.tickers)))
-
-
-def _regular_events_batch(con: duckdb.DuckDBPyConnection, batch: int) -> None:
-    """Insert one batch's regular events. A symbol whose spare draws were not enough (dense spike days
-    at tens of millions of events collide often) is drawn again with twice as many, up to
-    MAX_DRAW_ROUNDS times: the first draws are the same, so its rows only grow, and the symbols that
-    were not short (every one at the default and small sizes) keep their exact rows."""
-    spare, only = SPARE_DRAWS, "true"
-    for _ in range(MAX_DRAW_ROUNDS):
         con.execute(_REGULAR_EVENTS_SQL.format(
-            batch=batch, spare=spare, only=only, pm=PM_SHARE, rth=PM_SHARE + RTH_SHARE,
-            spike_share=SPIKE_DAY_SHARE, event_type=_event_type_case("u('type', symbol, i)"),
+            batch=batch, spare=SPARE_DRAWS, pm=PM_SHARE, rth=PM_SHARE + RTH_SHARE, spike_share=SPIKE_DAY_SHARE,
+            event_type=_event_type_case("u('type', symbol, i)"),
         ))
-        con.execute(f"""
-            create or replace temp table short_symbols as
-            select symbols.symbol
-            from symbols left join (select symbol, count(*) as n from regular_events group by symbol) got using (symbol)
-            where symbols.batch = {batch} and coalesce(got.n, 0) < symbols.n_events
-        """)
-        (short,) = con.execute("select count(*) from short_symbols").fetchone() or (0,)
-        if not short:
-            return
-        con.execute("delete from regular_events where symbol in (select symbol from short_symbols)")
-        spare, only = spare * 2, "symbols.symbol in (select symbol from short_symbols)"
+    con.execute(edge_events_sql(uni.edge_rows_per_kind, len(uni.tickers)))
 
 
 def _macros(seed: int, parts: int) -> str:
@@ -303,7 +281,7 @@ _REGULAR_EVENTS_SQL = """
         from symbols
         left join (select symbol, count(*) as n from spike_days group by symbol) spike_counts using (symbol),
         range((symbols.n_events * {spare} + 3)::bigint) r(i)
-        where symbols.batch = {batch} and {only}
+        where symbols.batch = {batch}
     ),
     placed as (
         select
