@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import requests
 
-from tickwindows.emulator import data, render
+from tickwindows.emulator import counts, data, render
 from tickwindows.emulator.data import expected_rows
 from tickwindows.emulator.server import FAULT_KINDS, Emulator, EmulatorConfig, FaultPlan
 from tickwindows.errors import BadInput
@@ -165,8 +165,9 @@ def test_a_50000_row_page_is_generated_fast():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_vectorised_rows_are_the_reference_rows_byte_for_byte(kind):
-    """render.block (numpy + Arrow) against data.second_rows (the per-row Python definition): busy,
-    ordinary, quiet and sub-dollar (4-decimal prices) tickers, pre-market to after-hours."""
+    """render.block (numpy values, text.Rows bytes) against data.second_rows (the per-row Python
+    definition): busy, ordinary, quiet and sub-dollar (4-decimal prices) tickers, pre-market to
+    after-hours, in order and in a shuffled order."""
     rnd = random.Random(kind)
     compared = 0
     for ticker in ("HOTX", "HOT1", "AAPL", "QUIETB", "BRK.B"):
@@ -183,9 +184,30 @@ def test_vectorised_rows_are_the_reference_rows_byte_for_byte(kind):
                 seqs += b
                 rows += [r + "," for r in c]
             assert got.sips.tolist() == sips and got.seqs.tolist() == seqs
-            assert got.text.to_pylist() == rows
+            assert bytes(got.json(np.arange(len(rows)))) == "".join(rows).encode()
+            shuffled = np.random.default_rng(compared).permutation(len(rows))
+            assert bytes(got.json(shuffled)) == "".join(rows[i] for i in shuffled).encode()
             compared += len(rows)
     assert data.price_path("HOT1", DAY.toordinal()).tick == 0.0001 and compared > 20_000
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_count_tables_are_the_reference_counts(kind, monkeypatch):
+    """counts.DayCounts (numpy, log space, extended piece by piece) against data.day_prefix (the
+    per-second Python loop): hot, ordinary, quiet and odd tickers, whole days in random steps, and
+    the plain-Python fallback that settles decisions too close to call in log space."""
+    rnd = random.Random(kind)
+    for ticker, day in [("HOTX", DAY), ("HOT1", date(2024, 7, 9)), ("AAPL", DAY), ("QUIETB", date(2023, 11, 24)),
+                        ("BRK.B", date(2025, 6, 2)), ("QTL", date(2025, 10, 17)), ("KYW", date(2025, 6, 9))]:
+        ref = np.frombuffer(data.day_prefix(kind, ticker, day.toordinal()), dtype=np.uint32).astype(np.int64)
+        table = counts.DayCounts(kind, ticker, day.toordinal())
+        for second in [*sorted(rnd.sample(range(1, data.SESSION_SECONDS), 3)), data.SESSION_SECONDS]:
+            got = table.upto(second)
+            assert np.array_equal(got[: table.done + 1], ref[: table.done + 1]), (ticker, day, second)
+        assert table.done == data.SESSION_SECONDS
+    monkeypatch.setattr(counts, "MARGIN", 1e9)  # nothing is clear: every Knuth run goes the exact way
+    ref = np.frombuffer(data.day_prefix(kind, "AAPL", DAY.toordinal()), dtype=np.uint32).astype(np.int64)
+    assert np.array_equal(counts.DayCounts(kind, "AAPL", DAY.toordinal()).upto(data.SESSION_SECONDS), ref)
 
 
 def test_rendered_pages_are_the_reference_scan_in_both_orders_across_cursors():

@@ -1,8 +1,8 @@
 """Pages of rows, rendered vectorised and cached.
 
-`block` renders the rows of many session seconds at once: the same values and the same JSON text as
-`data.second_rows` (the readable per-row definition, kept as the reference), built with numpy and
-Arrow string kernels instead of a Python loop per row.
+`block` computes the rows of many session seconds at once: the same values as `data.second_rows`
+(the readable per-row definition, kept as the reference), with numpy instead of a Python loop per
+row; `Block.json` writes their JSON, the same bytes as `data.second_rows`, with `text.Rows`.
 
 Exactly the same, not merely alike:
 - the random draws are Python's own Mersenne Twister stream of each second (`random.Random(seed)`),
@@ -14,6 +14,9 @@ Exactly the same, not merely alike:
 - a price is printed as `repr(round(x, 2 or 4))` is: the decimal digits of an integer count of
   ticks (x is that count times the tick, far from a rounding boundary).
 `python/tests/test_emulator.py` compares the two over thousands of seconds of busy and quiet tickers.
+
+Where rows start in the day (their ids and sequence numbers) comes from the per-second counts of
+`counts` (`data.day_prefix`, vectorised and extended only as far as a page needs).
 
 `page` answers one request (the rows of a window after a keyset position, in either order) as the
 JSON text of its rows, the same bytes as joining `data.scan`'s rows with ","; it renders only the
@@ -31,47 +34,47 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from hashlib import blake2b
-from typing import TYPE_CHECKING, cast
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from . import data
-
-if TYPE_CHECKING:
-    from pyarrow.lib import StringType
-
-    Strings = pa.Array[pa.Scalar[StringType]]
+from . import counts, data, text
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
-BOOL = NDArray[np.bool_]
 
 _TRADE_EDGES = np.array(data._TRADE_EX_EDGES)
 _TRADE_IDS = np.array(data._TRADE_EX_IDS, dtype=np.int64)
 _QUOTE_EDGES = np.array(data._QUOTE_EX_EDGES)
 _QUOTE_IDS = np.array(data._QUOTE_EX_IDS, dtype=np.int64)
+_TRF_IDS = np.array(data.TRF_IDS, dtype=np.int64)
 _DRAWS_PER_ROW = 10  # quotes always; trades 9, or 10 when the exchange is 4 (a TRF id follows)
 
 
-@dataclass(frozen=True)
-class Block:
-    """Rows of consecutive non-empty seconds, in (sip_timestamp, sequence_number) order."""
+def _lead_strings() -> list[bytes]:
+    """A trade's optional leading fields, by code: extended-hours 1, intermarket sweep 2, odd lot 4, correction 8."""
+    out = []
+    for code in range(16):
+        conds = sorted([c for bit, c in ((1, 12), (2, 14), (4, 37)) if code & bit])
+        lead = b'"conditions":[' + b",".join(b"%d" % c for c in conds) + b"]," if conds else b""
+        out.append(lead + (b'"correction":1,' if code & 8 else b""))
+    return out
 
-    sips: I64
-    seqs: I64
-    text: Strings  # one JSON object per row as data.second_rows writes it, each followed by ","
+
+def _fraction_strings(digits: int) -> list[bytes]:
+    """The part of a price after its whole units, by ticks modulo 10**digits ("" or ".5", ".05", ...)."""
+    return [b"" if f == 0 else b"." + (b"%0*d" % (digits, f)).rstrip(b"0") for f in range(10**digits)]
+
+
+_LEAD = text.strings_table(_lead_strings())
+_FLAGS = text.strings_table([b"", b',"conditions":[1]', b',"indicators":[604]',
+                             b',"conditions":[1],"indicators":[604]'])
+_FRACTIONS = {d: text.strings_table(_fraction_strings(d)) for d in (2, 4)}
 
 
 def _doubles(words: NDArray[np.uint32]) -> F64:
     """Pairs of Mersenne Twister outputs -> random.random() values, bit for bit."""
-    pairs = words.reshape(-1, 2)
-    a = (pairs[:, 0] >> 5).astype(np.float64)
-    b = (pairs[:, 1] >> 6).astype(np.float64)
-    out: F64 = (a * 67108864.0 + b) / 9007199254740992.0
-    return out
+    return counts.doubles(words)
 
 
 def _trunc_log_scaled(u: F64, scale: float | F64) -> I64:
@@ -96,82 +99,148 @@ def _trunc_exp_scaled(u: F64, scale: float) -> I64:
     return out
 
 
-def _decimal(ticks: I64, digits: int) -> Strings:
-    """ticks / 10**digits printed as repr(round(x, digits)) prints it, minus a trailing '.0'."""
-    unit = 10**digits
-    whole = pc.cast(pa.array(ticks // unit), pa.string())
-    frac = pc.utf8_rtrim(pc.utf8_lpad(pc.cast(pa.array(ticks % unit), pa.string()), width=digits, padding="0"),
-                         characters="0")
-    joined = pc.binary_join_element_wise(whole, frac, ".")
-    out: Strings = pc.if_else(pc.equal(frac, pa.scalar("")), whole, joined)
-    return out
+@dataclass(frozen=True)
+class Block:
+    """Rows of consecutive non-empty seconds, in (sip_timestamp, sequence_number) order: their keys
+    and the values their JSON needs, one array per field."""
+
+    kind: str
+    sips: I64
+    seqs: I64
+    cols: dict[str, I64]
+    tape: int
+    digits: int  # of a price: 2 (cents) or 4
+
+    def json(self, index: I64) -> NDArray[np.uint8]:
+        """The JSON objects of the rows at `index`, in that order, each followed by ","."""
+        n = len(index)
+        c = {k: v[index] for k, v in self.cols.items()}
+        sips, seqs = self.sips[index], self.seqs[index]
+        rows = text.Rows(n)
+        if n == 0:
+            return rows.render()
+        tape = b',"tape":%d' % self.tape
+        trf = text.Rows(n)
+        if self.kind == "trades":
+            rows.lit(b"{")
+            rows.tab(c["lead"], *_LEAD, exact=True)
+            rows.lit(b'"exchange":')
+            rows.num(c["exchange"])
+            rows.lit(b',"id":"')
+            rows.num(c["id"])
+            rows.lit(b'","participant_timestamp":')
+            rows.fix(c["participant"], 19)
+            rows.lit(b',"price":')
+            self._price(rows, c["price"])
+            rows.lit(b',"sequence_number":')
+            rows.num(seqs)
+            rows.lit(b',"sip_timestamp":')
+            rows.fix(sips, 19)
+            rows.lit(b',"size":')
+            rows.num(c["size"])
+            rows.lit(tape)
+            trf.lit(b',"trf_id":')
+            trf.fix(c["trf_id"], 3)
+            trf.lit(b',"trf_timestamp":')
+            trf.fix(c["trf_timestamp"], 19)
+            rows.group(c["trf"].astype(bool), trf)
+        else:
+            rows.lit(b'{"ask_exchange":')
+            rows.num(c["ask_exchange"])
+            rows.lit(b',"ask_price":')
+            self._price(rows, c["ask"])
+            rows.lit(b',"ask_size":')
+            rows.num(c["ask_size"])
+            rows.lit(b',"bid_exchange":')
+            rows.num(c["bid_exchange"])
+            rows.lit(b',"bid_price":')
+            self._price(rows, c["bid"])
+            rows.lit(b',"bid_size":')
+            rows.num(c["bid_size"])
+            rows.tab(c["flags"], *_FLAGS)
+            rows.lit(b',"participant_timestamp":')
+            rows.fix(c["participant"], 19)
+            rows.lit(b',"sequence_number":')
+            rows.num(seqs)
+            rows.lit(b',"sip_timestamp":')
+            rows.fix(sips, 19)
+            rows.lit(tape)
+            trf.lit(b',"trf_timestamp":')
+            trf.fix(c["trf_timestamp"], 19)
+            rows.group(c["trf"].astype(bool), trf)
+        rows.lit(b"},")
+        return rows.render()
+
+    def _price(self, rows: text.Rows, ticks: I64) -> None:
+        unit = 10**self.digits
+        whole, frac = np.divmod(ticks, unit)
+        rows.num(whole)
+        rows.tab(frac, *_FRACTIONS[self.digits])
 
 
-def _text(values: I64) -> Strings:
-    out: Strings = pc.cast(pa.array(values), pa.string())
-    return out
-
-
-def _opt(mask: BOOL, text: str | Strings) -> Strings:
-    """`text` where mask, else the empty string."""
-    out: Strings = pc.if_else(pa.array(mask), text, "")
-    return out
-
-
-def _join(*parts: str | Strings) -> Strings:
-    """Concatenate strings row by row; a str is the same literal in every row."""
-    # (the stubs want every argument of one kind; the kernel broadcasts literals)
-    out: Strings = pc.binary_join_element_wise(*cast("tuple[Strings, ...]", (*parts, "")))
-    return out
-
-
-def block(kind: str, ticker: str, day: date, seconds: I64) -> Block:
-    """Every row of the given session seconds (ascending, each with at least one row) of one day."""
-    ordinal = day.toordinal()
-    prefix = data.day_prefix(kind, ticker, ordinal)
-    starts = np.array([prefix[s] for s in seconds.tolist()], dtype=np.int64)
-    counts = np.array([prefix[s + 1] for s in seconds.tolist()], dtype=np.int64) - starts
-    total = int(counts.sum())
-    if total == 0:
-        return Block(np.zeros(0, np.int64), np.zeros(0, np.int64), pa.array([], pa.string()))
-    # --- the draws: each second's own stream, 2n - 1 for the offsets and ties, then the rows'
-    ndraws = (2 * counts - 1) + _DRAWS_PER_ROW * counts
+def _draws(kind: str, ticker: str, ordinal: int, seconds: list[int], ndraws: list[int]) -> F64:
+    """random() doubles of each second's own stream (data._seed("rows", kind, ticker, ordinal, s)),
+    ndraws[i] of second seconds[i], back to back."""
     rng = _random.Random()  # random.Random's C base: the same seed() and stream, less call overhead
-    chunks = []
-    head = f"rows|{kind}|{ticker}|{ordinal}|"  # data._seed("rows", kind, ticker, ordinal, s), inlined
-    for s, k in zip(seconds.tolist(), ndraws.tolist(), strict=True):
-        rng.seed(int.from_bytes(blake2b(f"{head}{s}".encode(), digest_size=8).digest(), "big"))
-        chunks.append(rng.getrandbits(64 * k).to_bytes(8 * k, "little"))
-    draws = _doubles(np.frombuffer(b"".join(chunks), dtype="<u4"))
-    first_draw = np.concatenate(([0], np.cumsum(ndraws)[:-1]))  # where each second's draws begin
-    sec_of_row = np.repeat(np.arange(len(seconds)), counts)
-    row_start = np.concatenate(([0], np.cumsum(counts)[:-1]))  # each second's first row
+    seed, bits = rng.seed, rng.getrandbits
+    head = f"rows|{kind}|{ticker}|{ordinal}|".encode()
+    big = int.from_bytes
+    chunks: list[bytes] = []
+    push = chunks.append
+    for s, k in zip(seconds, ndraws, strict=True):
+        seed(big(blake2b(head + b"%d" % s, digest_size=8).digest(), "big"))
+        push(bits(64 * k).to_bytes(8 * k, "little"))
+    return _doubles(np.frombuffer(b"".join(chunks), dtype="<u4"))
+
+
+def block(kind: str, ticker: str, day: date, seconds: I64, prefix: I64 | None = None) -> Block:
+    """Every row of the given session seconds (ascending, each with at least one row) of one day.
+
+    `prefix` is the day's count prefix (counts.prefix), valid past the last second."""
+    ordinal = day.toordinal()
+    if prefix is None:
+        prefix = counts.prefix(kind, ticker, ordinal, int(seconds[-1]) + 1 if len(seconds) else 0)
+    starts = prefix[seconds]
+    counts_ = prefix[seconds + 1] - starts
+    total = int(counts_.sum())
+    prof = data.ticker_profile(ticker)
+    path = data.price_path(ticker, ordinal)
+    tick = path.tick
+    digits = 2 if tick >= 0.01 else 4
+    if total == 0:
+        empty = np.zeros(0, np.int64)
+        return Block(kind, empty, empty, {}, prof.tape, digits)
+    # --- the draws: each second's own stream, 2n - 1 for the offsets and ties, then the rows'
+    ndraws = (2 * counts_ - 1) + _DRAWS_PER_ROW * counts_
+    draws = _draws(kind, ticker, ordinal, seconds.tolist(), ndraws.tolist())
+    first_draw = np.zeros(len(seconds), dtype=np.int64)
+    np.cumsum(ndraws[:-1], out=first_draw[1:])  # where each second's draws begin
+    sec_of_row = np.repeat(np.arange(len(seconds)), counts_)
+    row_start = np.zeros(len(seconds), dtype=np.int64)
+    np.cumsum(counts_[:-1], out=row_start[1:])  # each second's first row
     local = np.arange(total) - row_start[sec_of_row]  # the row's index inside its second
     # --- offsets in the second: n draws, sorted, then n - 1 tie draws (a tie copies the previous offset)
-    raw = (draws[first_draw[sec_of_row] + local] * data.NS).astype(np.int64)
+    fd_row = first_draw[sec_of_row]
+    raw = (draws[fd_row + local] * data.NS).astype(np.int64)
     offsets = np.sort(raw + (sec_of_row.astype(np.int64) << 30)) & ((1 << 30) - 1)
-    tie_at = first_draw[sec_of_row] + counts[sec_of_row] + local - 1
+    tie_at = fd_row + counts_[sec_of_row] + local - 1
     tie = (local > 0) & (draws[np.maximum(tie_at, 0)] < data._TIE_P[kind])
     keep = np.maximum.accumulate(np.where(tie, 0, np.arange(total)))
     offsets = offsets[keep]
     # --- where each row's own draws begin
-    base = first_draw[sec_of_row] + 2 * counts[sec_of_row] - 1
+    base = fd_row + 2 * counts_[sec_of_row] - 1
     if kind == "quotes":
         at = base + _DRAWS_PER_ROW * local
     else:  # 9 draws per trade, 10 after an exchange-4 trade: step through the seconds' rows in lockstep
         at = np.empty(total, dtype=np.int64)
-        pos = first_draw + 2 * counts - 1
-        for i in range(int(counts.max())):
-            live = counts > i
+        pos = first_draw + 2 * counts_ - 1
+        for i in range(int(counts_.max())):
+            live = counts_ > i
             rows = row_start[live] + i
             at[rows] = pos[live]
             pos[live] += 9 + (_TRADE_IDS[np.searchsorted(_TRADE_EDGES, draws[pos[live] + 3], side="left")] == 4)
     d = [draws[at + j] for j in range(_DRAWS_PER_ROW - (kind == "trades"))]
 
-    prof = data.ticker_profile(ticker)
-    path = data.price_path(ticker, ordinal)
-    tick = path.tick
-    digits = 2 if tick >= 0.01 else 4
     sec = seconds[sec_of_row]
     sips = data.session_start_ns(day) + sec * data.NS + offsets
     gidx = starts[sec_of_row] + local
@@ -185,7 +254,8 @@ def block(kind: str, ticker: str, day: date, seconds: I64) -> Block:
     width = (0.4 + 2.5 * (1.0 - prof.heat)) * np.where(extended, 3.0, 1.0)
     spread = 1 + _trunc_log_scaled(d[2], width)
     bid_ticks = np.maximum(1, np.floor(mid / tick - spread / 2.0).astype(np.int64))
-    tape = f"{prof.tape}"
+    trf_ts = participant + (sips - participant) // 2
+    cols: dict[str, I64]
     if kind == "trades":
         exchange = _TRADE_IDS[np.searchsorted(_TRADE_EDGES, d[3], side="left")]
         price_ticks = bid_ticks + np.where(d[4] < 0.5, spread, 0)
@@ -193,42 +263,21 @@ def block(kind: str, ticker: str, day: date, seconds: I64) -> Block:
         size = np.where(u < 0.45, 1 + (d[6] * 99).astype(np.int64),
                         np.where(u < 0.85, 100 * (1 + (d[6] * 5).astype(np.int64)),
                                  100 * _trunc_exp_scaled(d[6], 6.0)))
-        iso, odd = d[7] < 0.15, size < 100
-        lead = pc.utf8_rtrim(_join(_opt(extended, "12,"), _opt(iso, "14,"), _opt(odd, "37,")), characters=",")
-        has_conds = iso | extended | odd
-        correction = d[8] < 0.002
         four = exchange == 4
-        trf_id = np.array(data.TRF_IDS)[(draws[np.where(four, at + 9, 0)] * 3).astype(np.int64)]
-        trf_ts = participant + (sips - participant) // 2
-        text = _join(
-            "{",
-            _opt(has_conds, _join('"conditions":[', lead, "],")),
-            _opt(correction, '"correction":1,'),
-            '"exchange":', _text(exchange), ',"id":"', _text(gidx + 1), '","participant_timestamp":',
-            _text(participant), ',"price":', _decimal(price_ticks, digits), ',"sequence_number":', _text(seqs),
-            ',"sip_timestamp":', _text(sips), ',"size":', _text(size), ',"tape":', tape,
-            _opt(four, _join(',"trf_id":', _text(trf_id), ',"trf_timestamp":', _text(trf_ts))),
-            "},",
-        )
+        lead = (extended.astype(np.int64) + 2 * (d[7] < 0.15) + 4 * (size < 100) + 8 * (d[8] < 0.002))
+        trf_id = _TRF_IDS[(draws[np.where(four, at + 9, 0)] * 3).astype(np.int64)]
+        cols = {"lead": lead, "exchange": exchange, "id": gidx + 1, "participant": participant, "price": price_ticks,
+                "size": size, "trf": four.astype(np.int64), "trf_id": trf_id, "trf_timestamp": trf_ts}
     else:
         bid_ex = _QUOTE_IDS[np.searchsorted(_QUOTE_EDGES, d[3], side="left")]
         ask_ex = _QUOTE_IDS[np.searchsorted(_QUOTE_EDGES, d[4], side="left")]
         adf = d[5] < 0.002
-        bid_ex = np.where(adf, 4, bid_ex)
-        bid_size = 1 + _trunc_log_scaled(d[6], 8.0)
-        ask_size = 1 + _trunc_log_scaled(d[7], 8.0)
-        trf_ts = participant + (sips - participant) // 2
-        text = _join(
-            '{"ask_exchange":', _text(ask_ex), ',"ask_price":', _decimal(bid_ticks + spread, digits),
-            ',"ask_size":', _text(ask_size), ',"bid_exchange":', _text(bid_ex),
-            ',"bid_price":', _decimal(bid_ticks, digits), ',"bid_size":', _text(bid_size),
-            _opt(d[8] < 0.03, ',"conditions":[1]'), _opt(d[9] < 0.005, ',"indicators":[604]'),
-            ',"participant_timestamp":', _text(participant), ',"sequence_number":', _text(seqs),
-            ',"sip_timestamp":', _text(sips), ',"tape":', tape,
-            _opt(adf, _join(',"trf_timestamp":', _text(trf_ts))),
-            "},",
-        )
-    return Block(sips, seqs, text)
+        cols = {"ask_exchange": ask_ex, "ask": bid_ticks + spread, "ask_size": 1 + _trunc_log_scaled(d[7], 8.0),
+                "bid_exchange": np.where(adf, 4, bid_ex), "bid": bid_ticks,
+                "bid_size": 1 + _trunc_log_scaled(d[6], 8.0),
+                "flags": (d[8] < 0.03) + 2 * (d[9] < 0.005).astype(np.int64), "participant": participant,
+                "trf": adf.astype(np.int64), "trf_timestamp": trf_ts}
+    return Block(kind, sips, seqs, cols, prof.tape, digits)
 
 
 @dataclass(frozen=True)
@@ -287,21 +336,6 @@ class PageCache:
 CACHE = PageCache(512 * 2**20)
 
 
-def _joined(text: Strings) -> bytes:
-    """The rows of `text` (each ending with ",") as one bytes object, without the final comma."""
-    if len(text) == 0:
-        return b""
-    offsets = np.frombuffer(memoryview(_buffer(text, 1)), dtype=np.int32)
-    start, end = int(offsets[text.offset]), int(offsets[text.offset + len(text)])
-    return memoryview(_buffer(text, 2))[start: end - 1].tobytes()
-
-
-def _buffer(arr: Strings, index: int) -> pa.Buffer:
-    buf = arr.buffers()[index]
-    assert buf is not None
-    return buf
-
-
 def page(kind: str, ticker: str, lo: int, hi: int, descending: bool, after: tuple[int, int] | None,
          limit: int) -> Page:
     """Rows with lo <= sip_timestamp < hi strictly after the keyset position `after` in the requested
@@ -325,18 +359,19 @@ def page(kind: str, ticker: str, lo: int, hi: int, descending: bool, after: tupl
 def _render_page(kind: str, ticker: str, lo: int, hi: int, descending: bool, after: tuple[int, int] | None,
                  limit: int) -> Page:
     days = data.trading_days(data.et_date_of(lo), data.et_date_of(hi - 1))
-    parts: list[Strings] = []
+    parts: list[NDArray[np.uint8]] = []
     count = 0
     last: tuple[int, int] | None = None
     span = data.SESSION_SECONDS * data.NS
+    more = False
     for day in reversed(days) if descending else days:
         need = limit + 1 - count  # one more than fits tells whether rows remain
-        prefix = np.frombuffer(data.day_prefix(kind, ticker, day.toordinal()), dtype=np.uint32).astype(np.int64)
         open_ns = data.session_start_ns(day)
         a, b = min(max(lo - open_ns, 0), span), min(max(hi - open_ns, 0), span)
         if a >= b:
             continue
         s_first, s_last = a // data.NS, (b - 1) // data.NS
+        prefix = counts.prefix(kind, ticker, day.toordinal(), s_last + 1)[: s_last + 2]
         # Only the first and last seconds can hold rows outside the bounds, so these seconds hold enough.
         if descending:
             want = need + int(prefix[s_last + 1] - prefix[s_last])
@@ -349,7 +384,7 @@ def _render_page(kind: str, ticker: str, lo: int, hi: int, descending: bool, aft
         seconds = np.flatnonzero(prefix[s_from + 1: s_to + 2] > prefix[s_from: s_to + 1]).astype(np.int64) + s_from
         if len(seconds) == 0:
             continue
-        rows = block(kind, ticker, day, seconds)
+        rows = block(kind, ticker, day, seconds, prefix)
         keep = (rows.sips >= lo) & (rows.sips < hi)
         if after is not None:
             a_sip, a_seq = after
@@ -362,10 +397,11 @@ def _render_page(kind: str, ticker: str, lo: int, hi: int, descending: bool, aft
             continue
         taken = index[: min(len(index), limit - count)]
         if len(taken):
-            parts.append(rows.text.take(taken) if descending else
-                         rows.text.slice(int(taken[0]), len(taken)))
+            parts.append(rows.json(taken))
             last = (int(rows.sips[taken[-1]]), int(rows.seqs[taken[-1]]))
             count += len(taken)
         if len(index) > len(taken):
-            return Page(b",".join(_joined(p) for p in parts), count, last, True)
-    return Page(b",".join(_joined(p) for p in parts), count, last, False)
+            more = True
+            break
+    body = b"".join(p.data for p in parts)
+    return Page(body[:-1], count, last, more)
