@@ -18,7 +18,7 @@ help:
 	@echo "make demo   - demo inputs, dbt build + gate, emulator, pilot download, report"
 	@echo "make test   - lint, then dbt build on a small deterministic fixture, then pytest"
 	@echo "make lint   - ruff check (python/, bench/, scripts/) and mypy --strict on python/tickwindows"
-	@echo "make bench  - dbt build wall time, per-model times and peak RSS (demo and 10M events)"
+	@echo "make bench  - dbt build vs the pandas peer: wall, CPU, peak RSS, per-node times (0.7M, 10M, 49M events)"
 	@echo "make bench-download - downloader rows/s, pages/s, peak RSS, rate-limit share vs the emulator"
 	@echo "make bench-batches - the batch workflow (25 % -> 60 % -> 100 %) on the demo universe vs a one-shot build"
 	@echo "make docs   - dbt docs (static, offline) on the small fixture: target/static_index.html"
