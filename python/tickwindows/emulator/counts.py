@@ -223,41 +223,61 @@ def _quiet_walk(e: F64, rsum: F64, lam: F64) -> tuple[I64, int] | None:
     """(rows per second, draws consumed) of quiet Knuth seconds, or None if the draws at hand run
     out; raises _Unclear if a decision is within MARGIN of its threshold."""
     m, n = len(lam), len(e)
-    top = float(lam.max()) + MARGIN
-    cand = np.flatnonzero(e < top)  # any other draw starting a second leaves it empty
+    # Draw q starts second q - (row draws before it): at most q, at least q - (n - m). The largest lam
+    # in that range bounds the one it meets; a draw above the bound starting a second leaves it empty.
+    reach = max(1, n - m)
+    top = _window_max(lam, reach)
+    cand = np.flatnonzero(e < top[np.minimum(np.arange(n), m - 1)] + MARGIN)
     lam_l = array("d", lam.tobytes())
     r = array("d", rsum.tobytes())
-    out = np.zeros(m, dtype=np.int64)
-    b, i = 0, 0  # draw b starts second i
+    margin = MARGIN
+    seconds: list[int] = []
+    rows: list[int] = []
+    b = d = 0  # draws before b are settled; d row draws so far, so draw q starts second q - d
     for q, eq in zip(cand.tolist(), e[cand].tolist(), strict=True):
         if q < b:
             continue  # a row of the second before
-        j = i + (q - b)  # the seconds in between took one draw each
+        j = q - d
         if j >= m:
             break
         x = lam_l[j]
         gap = eq - x
-        if -MARGIN < gap < MARGIN:
-            raise _Unclear
-        if gap > 0.0:  # no rows after all: one draw
-            b, i = q + 1, j + 1
+        if gap >= margin:  # no rows after all: one draw, like the draws in between
             continue
+        if gap > -margin:
+            raise _Unclear
         t = r[q] + x
-        end = q + 1
+        end = q + 2
         while end <= n and r[end] < t:
             end += 1
         if end > n:
             return None
-        if r[end] - t < MARGIN or t - r[end - 1] < MARGIN:
+        if r[end] - t < margin or t - r[end - 1] < margin:
             raise _Unclear
-        out[j] = end - q - 1
-        b, i = end, j + 1
-        if i == m:
-            return out, b
-    consumed = b + (m - i)
-    if consumed > n:
+        seconds.append(j)
+        rows.append(end - q - 1)
+        d += end - q - 1
+        b = end
+    consumed = m + d  # one draw per second and its rows
+    if consumed > n or (seconds and b > consumed):
         return None
+    out = np.zeros(m, dtype=np.int64)
+    out[seconds] = rows
     return out, consumed
+
+
+def _window_max(values: F64, width: int) -> F64:
+    """out[i] = max(values[max(0, i - width): i + 1]) (in blocks of `width`, a window spans two)."""
+    m = len(values)
+    pad = (-m) % width
+    blocks = np.concatenate((values, np.full(pad, -np.inf))).reshape(-1, width)
+    ahead = np.maximum.accumulate(blocks, axis=1).ravel()[:m]  # max from the block start to i
+    behind = np.maximum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()[:m]  # max from i to block end
+    out = np.maximum.accumulate(values)  # windows that start at 0
+    lo = np.arange(m) - width
+    ok = lo >= 0
+    out[ok] = np.maximum(ahead[ok], behind[lo[ok]])  # the window's part in each of its two blocks
+    return out
 
 
 class _Unclear(Exception):

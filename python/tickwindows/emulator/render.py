@@ -111,14 +111,18 @@ class Block:
     tape: int
     digits: int  # of a price: 2 (cents) or 4
 
-    def json(self, index: I64) -> NDArray[np.uint8]:
+    def json(self, index: I64) -> bytes:
         """The JSON objects of the rows at `index`, in that order, each followed by ","."""
+        return self.rows(index).render()
+
+    def rows(self, index: I64) -> text.Rows:
+        """The rows at `index` (in that order) as text.Rows, ready to render: JSON objects each followed by ","."""
         n = len(index)
         c = {k: v[index] for k, v in self.cols.items()}
         sips, seqs = self.sips[index], self.seqs[index]
         rows = text.Rows(n)
         if n == 0:
-            return rows.render()
+            return rows
         tape = b',"tape":%d' % self.tape
         trf = text.Rows(n)
         if self.kind == "trades":
@@ -169,7 +173,7 @@ class Block:
             trf.fix(c["trf_timestamp"], 19)
             rows.group(c["trf"].astype(bool), trf)
         rows.lit(b"},")
-        return rows.render()
+        return rows
 
     def _price(self, rows: text.Rows, ticks: I64) -> None:
         unit = 10**self.digits
@@ -185,12 +189,14 @@ def _draws(kind: str, ticker: str, ordinal: int, seconds: list[int], ndraws: lis
     seed, bits = rng.seed, rng.getrandbits
     head = f"rows|{kind}|{ticker}|{ordinal}|".encode()
     big = int.from_bytes
-    chunks: list[bytes] = []
-    push = chunks.append
+    words = bytearray(8 * sum(ndraws))
+    at = 0
     for s, k in zip(seconds, ndraws, strict=True):
         seed(big(blake2b(head + b"%d" % s, digest_size=8).digest(), "big"))
-        push(bits(64 * k).to_bytes(8 * k, "little"))
-    return _doubles(np.frombuffer(b"".join(chunks), dtype="<u4"))
+        end = at + 8 * k
+        words[at:end] = bits(64 * k).to_bytes(8 * k, "little")
+        at = end
+    return _doubles(np.frombuffer(words, dtype="<u4"))
 
 
 def block(kind: str, ticker: str, day: date, seconds: I64, prefix: I64 | None = None) -> Block:
@@ -359,7 +365,7 @@ def page(kind: str, ticker: str, lo: int, hi: int, descending: bool, after: tupl
 def _render_page(kind: str, ticker: str, lo: int, hi: int, descending: bool, after: tuple[int, int] | None,
                  limit: int) -> Page:
     days = data.trading_days(data.et_date_of(lo), data.et_date_of(hi - 1))
-    parts: list[NDArray[np.uint8]] = []
+    parts: list[text.Rows] = []
     count = 0
     last: tuple[int, int] | None = None
     span = data.SESSION_SECONDS * data.NS
@@ -397,11 +403,14 @@ def _render_page(kind: str, ticker: str, lo: int, hi: int, descending: bool, aft
             continue
         taken = index[: min(len(index), limit - count)]
         if len(taken):
-            parts.append(rows.json(taken))
+            parts.append(rows.rows(taken))
             last = (int(rows.sips[taken[-1]]), int(rows.seqs[taken[-1]]))
             count += len(taken)
         if len(index) > len(taken):
             more = True
             break
-    body = b"".join(p.data for p in parts)
-    return Page(body[:-1], count, last, more)
+    out = text.scratch(sum(p.size() for p in parts))
+    end = 0
+    for p in parts:
+        end = p.render_into(out, end)
+    return Page(out[: max(0, end - 1)].tobytes(), count, last, more)  # no comma after the last row

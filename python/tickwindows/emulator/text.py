@@ -1,21 +1,23 @@
 """JSON text of many rows at once: numpy byte matrices instead of a string per value.
 
-A row is a list of pieces: literals, integers (decimal digits), fixed-width integers (timestamps),
-small tables of strings (a price's fraction, optional flags) and optional groups written only where
-present. Every row of a page has the same pieces, but their widths vary, so each row's bytes go to
-their own offsets:
+A row is a list of pieces: literals, integers (decimal digits), small tables of strings (a price's
+fraction, optional flags) and optional groups written only where present. Every row of a page has
+the same pieces, but their widths vary, so each row's bytes go to their own offsets:
 
 - the pieces are cut into chunks, each a variable-width piece followed by the fixed-width pieces up
-  to the next variable one. A chunk is built for all rows as an (n x width) byte matrix (literals
-  copied from a template, digits from a table of 4-digit groups) with its variable piece right
-  aligned, then scattered to the rows' offsets in one numpy assignment;
+  to the next variable one (an integer whose width is the same in every row counts as fixed). A
+  chunk is an (n x width) byte matrix: literals filled in once (the matrices are kept per thread
+  and reused), digits written from a table of 4-digit groups, the variable piece right-aligned;
+  one numpy assignment scatters its rows to their offsets in the output;
 - right alignment leaves don't-care bytes before a variable piece that is narrower than its column:
   chunks are written last to first, so the chunk before (written later) covers them, and pieces
-  written exactly (no don't-care bytes: a row's leading table string, optional groups) come last.
+  written exactly (a row's leading table string, optional groups, fixed-only chunks) come last;
+- rows go in blocks of BLOCK, so a block's matrices and output stay in the CPU caches.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,8 +27,11 @@ I64 = NDArray[np.int64]
 U8 = NDArray[np.uint8]
 BOOL = NDArray[np.bool_]
 
-# "0000".."9999" as little-endian uint32 (4 ASCII digits)
+BLOCK = 8192  # rows rendered at a time
+
+# "0000".."9999" and "00".."99" as little-endian uint32 / uint16 (ASCII digits)
 _DIGITS4 = np.frombuffer(b"".join(b"%04d" % i for i in range(10000)), dtype="<u4").copy()
+_DIGITS2 = np.frombuffer(b"".join(b"%02d" % i for i in range(100)), dtype="<u2").copy()
 _POW10 = np.array([10**i for i in range(19)], dtype=np.int64)
 
 
@@ -37,32 +42,31 @@ def digit_count(values: I64) -> I64:
     return out
 
 
-def _put_digits(mat: U8, col: int, width: int, values: I64) -> None:
-    """Write values as `width` zero-padded digits ending at column col + width of every row of mat.
-
-    Groups of 4 digits are written as uint32, right to left; a partial top group spills into the
-    columns before `col`, so callers restore those (or leave them don't-care)."""
+def _view(mat: U8, col: int, dtype: str) -> NDArray[np.generic]:
+    """Column `col` (and the next ones, as one `dtype` value) of every row of mat."""
     n, stride = mat.shape
+    return np.ndarray((n,), dtype=dtype, buffer=mat, offset=col, strides=(stride,))
+
+
+def _put_digits(mat: U8, col: int, width: int, values: I64) -> None:
+    """Write values as exactly `width` zero-padded digits in columns [col, col + width) of every row."""
     x = values
     end = col + width
-    groups = -(-width // 4)
-    for g in range(groups):
-        at = end - 4 * (g + 1)
-        view: NDArray[np.uint32] = np.ndarray((n,), dtype="<u4", buffer=mat, offset=at, strides=(stride,))
-        if g == groups - 1:
-            view[...] = _DIGITS4[x % 10000]
-        else:
+    full, part = divmod(width, 4)
+    for g in range(full):
+        if g < full - 1 or part:
             x, low = np.divmod(x, 10000)
-            view[...] = _DIGITS4[low]
-
-
-def _table(strings: list[bytes], width: int) -> U8:
-    """Strings right-aligned in `width` bytes (left padding is don't-care)."""
-    out = np.full((len(strings), width), ord(" "), dtype=np.uint8)
-    for i, s in enumerate(strings):
-        if s:
-            out[i, width - len(s):] = np.frombuffer(s, dtype=np.uint8)
-    return out
+        else:
+            low = x
+        _view(mat, end - 4 * (g + 1), "<u4")[...] = _DIGITS4[low]
+    if part == 1:
+        _view(mat, col, "u1")[...] = x + 48
+    elif part == 2:
+        _view(mat, col, "<u2")[...] = _DIGITS2[x]
+    elif part == 3:
+        high, low = np.divmod(x, 10)
+        _view(mat, col, "<u2")[...] = _DIGITS2[high]
+        _view(mat, col + 2, "u1")[...] = low + 48
 
 
 @dataclass
@@ -71,36 +75,72 @@ class _Piece:
     lit: bytes = b""
     values: I64 | None = None  # fix, num: the integers; tab, exact: row codes
     width: int = 0  # fix: digits; num: column width (multiple of 4); tab, exact: column width
-    table: U8 | None = None  # tab, exact: strings right-aligned
+    table: U8 | None = None  # tab, exact: strings right-aligned (left padding don't-care)
     lens: I64 | None = None  # tab, exact: length of each code's string
     mask: BOOL | None = None  # group: rows that have it
-    parts: list[_Piece] = field(default_factory=list)  # group: its (fixed) pieces
-
-    def length(self, n: int) -> I64 | int:
-        if self.kind == "lit":
-            return len(self.lit)
-        if self.kind == "fix":
-            return self.width
-        if self.kind == "num":
-            assert self.values is not None
-            return digit_count(self.values)
-        if self.kind in ("tab", "exact"):
-            assert self.lens is not None and self.values is not None
-            out: I64 = self.lens[self.values]
-            return out
-        assert self.mask is not None
-        return self.mask.astype(np.int64) * sum(p.fixed_width() for p in self.parts)
+    parts: list[_Piece] = field(default_factory=list)  # group: its pieces (lit and fix only)
 
     def fixed_width(self) -> int:
         return len(self.lit) if self.kind == "lit" else self.width
 
+    def key(self) -> tuple[object, ...]:
+        if self.kind == "lit":
+            return ("lit", self.lit)
+        if self.kind == "group":
+            return ("group", tuple(p.key() for p in self.parts))
+        return (self.kind, self.width, id(self.table))
+
+    def sliced(self, rows: slice | I64) -> _Piece:
+        """This piece for some rows only."""
+        return _Piece(self.kind, self.lit, None if self.values is None else self.values[rows], self.width, self.table,
+                      self.lens, None if self.mask is None else self.mask[rows], [p.sliced(rows) for p in self.parts])
+
+
+class _Work(threading.local):
+    """Per-thread chunk matrices (literals filled in) and output buffer, reused across pages."""
+
+    def __init__(self) -> None:
+        self.mats: dict[tuple[object, ...], U8] = {}
+        self.out: U8 = np.zeros(1 << 20, dtype=np.uint8)
+
+    def matrix(self, lead: int, tail: list[_Piece], n: int) -> tuple[U8, list[int]]:
+        """An (n x width) matrix: `lead` don't-care columns, then the tail's literals (digits left to fill)."""
+        cols, c, row = [], lead, bytearray(b" " * lead)
+        for p in tail:
+            cols.append(c)
+            row += p.lit if p.kind == "lit" else b"0" * p.width
+            c += p.fixed_width()
+        key = (lead, bytes(row))
+        mat = self.mats.get(key)
+        if mat is None or len(mat) < n:
+            mat = np.empty((max(n, BLOCK), len(row)), dtype=np.uint8)
+            mat[...] = np.frombuffer(bytes(row), dtype=np.uint8)
+            if len(self.mats) > 256:
+                self.mats.clear()
+            self.mats[key] = mat
+        return mat[:n], cols
+
+    def output(self, size: int) -> U8:
+        if len(self.out) < size:
+            self.out = np.zeros(max(size, 2 * len(self.out)), dtype=np.uint8)
+        return self.out
+
+
+_WORK = _Work()
+
+
+def scratch(size: int) -> U8:
+    """This thread's output buffer, at least `size` bytes (and 16 spare); reused by the next render."""
+    return _WORK.output(size + 16)
+
 
 class Rows:
-    """Pieces of n rows, rendered into one byte buffer (rows back to back)."""
+    """Pieces of n rows, rendered into bytes (rows back to back)."""
 
     def __init__(self, n: int):
         self.n = n
         self.pieces: list[_Piece] = []
+        self._layout: tuple[int, list[tuple[int, int]], I64, list[I64 | int], list[I64 | int]] | None = None
 
     def lit(self, text: bytes) -> None:
         if self.pieces and self.pieces[-1].kind == "lit":
@@ -113,48 +153,46 @@ class Rows:
         self.pieces.append(_Piece("fix", values=values, width=width))
 
     def num(self, values: I64) -> None:
-        """Non-negative integers, as many digits as each needs (one width when all agree)."""
+        """Non-negative integers, as many digits as each needs (a fixed width when all agree)."""
         if self.n == 0:
+            self.pieces.append(_Piece("fix", values=values, width=1))
             return
-        lo, hi = int(values.min()), int(values.max())
-        wide = len(str(hi))
-        if len(str(lo)) == wide:
+        wide = len(str(int(values.max())))
+        if len(str(int(values.min()))) == wide:
             self.fix(values, wide)
         else:
             self.pieces.append(_Piece("num", values=values, width=4 * -(-wide // 4)))
 
     def tab(self, codes: I64, table: U8, lens: I64, *, exact: bool = False) -> None:
-        """One of a few strings per row (table from `strings_table`), by code."""
+        """One of a few strings per row (a table from `strings_table`), by code."""
         self.pieces.append(_Piece("exact" if exact else "tab", values=codes, width=table.shape[1], table=table,
                                   lens=lens))
 
     def group(self, mask: BOOL, build: Rows) -> None:
-        """Fixed-width pieces (`build`'s, of the rows where mask) present only where mask."""
+        """Fixed-width pieces (`build`'s, for all n rows) present only in the rows where mask."""
         assert all(p.kind in ("lit", "fix") for p in build.pieces)
         self.pieces.append(_Piece("group", mask=mask, parts=build.pieces))
 
     # ---------------------------------------------------------------- rendering
 
-    def render(self) -> U8:
+    def render(self) -> bytes:
+        """The rows' bytes."""
+        out = scratch(self.size())
+        return out[: self.render_into(out, 0)].tobytes()
+
+    def size(self) -> int:
+        """Bytes of all rows (and the layout render_into uses, computed once)."""
+        if self._layout is None:
+            self._layout = self._plan()
+        return self._layout[0]
+
+    def _plan(self) -> tuple[int, list[tuple[int, int]], I64, list[I64 | int], list[I64 | int]]:
+        """(total bytes, chunks, row starts, each chunk's offset in its row, each chunk head's length)."""
         n = self.n
         if n == 0:
-            return np.zeros(0, dtype=np.uint8)
-        lengths = [p.length(n) for p in self.pieces]
-        row_len = np.zeros(n, dtype=np.int64)
-        for ln in lengths:
-            row_len += ln
-        starts = np.zeros(n, dtype=np.int64)
-        np.cumsum(row_len[:-1], out=starts[1:])
-        total = int(starts[-1] + row_len[-1])
-        out = np.empty(total + 8, dtype=np.uint8)
-        # offsets of each piece in out
-        offsets: list[I64] = []
-        at = starts.copy()
-        for ln in lengths:
-            offsets.append(at)
-            at = at + ln
-        # chunks: a variable piece (or the row start) and the fixed pieces after it
-        chunks: list[tuple[int, int]] = []  # (first piece, end piece)
+            return 0, [], np.zeros(0, dtype=np.int64), [], []
+        # chunks: a variable piece (or a fixed-only run) and the fixed pieces after it
+        chunks: list[tuple[int, int]] = []
         i = 0
         while i < len(self.pieces):
             j = i + 1
@@ -162,100 +200,122 @@ class Rows:
                 j += 1
             chunks.append((i, j))
             i = j
-        late: list[tuple[int, int]] = []
-        for first, end in reversed(chunks):
-            head = self.pieces[first]
-            if head.kind in ("num", "tab"):
-                self._var_chunk(out, offsets, lengths, first, end)
+        # each row's length, and where each chunk starts in it
+        fixed = 0
+        row_len = np.zeros(n, dtype=np.int64)
+        head_at: list[I64 | int] = []  # offset of each chunk in its row
+        lengths: list[I64 | int] = []  # length of each chunk's head piece
+        for first, end in chunks:
+            head_at.append(row_len + fixed if len(head_at) else 0)
+            ln = self._length(self.pieces[first])
+            lengths.append(ln)
+            if isinstance(ln, int):
+                fixed += ln
             else:
-                late.append((first, end))
-        for first, end in late:
-            head = self.pieces[first]
+                row_len += ln
+            fixed += sum(p.fixed_width() for p in self.pieces[first + 1: end])
+        row_len += fixed
+        starts = np.zeros(n, dtype=np.int64)
+        np.cumsum(row_len[:-1], out=starts[1:])
+        return int(starts[-1] + row_len[-1]), chunks, starts, head_at, lengths
+
+    def render_into(self, out: U8, at: int) -> int:
+        """Write the rows into out[at:] (at least size() bytes, and 16 spare); returns where they end."""
+        total, chunks, starts, head_at, lengths = self._layout or self._plan()
+        starts = starts + at
+        for lo in range(0, self.n, BLOCK):
+            rows = slice(lo, min(self.n, lo + BLOCK))
+            self._block(out, rows, chunks, [starts[rows] + (h if isinstance(h, int) else h[rows]) for h in head_at],
+                        [ln if isinstance(ln, int) else ln[rows] for ln in lengths])
+        return at + total
+
+    @staticmethod
+    def _length(p: _Piece) -> I64 | int:
+        if p.kind in ("lit", "fix"):
+            return p.fixed_width()
+        if p.kind == "num":
+            assert p.values is not None
+            return digit_count(p.values)
+        if p.kind in ("tab", "exact"):
+            assert p.lens is not None and p.values is not None
+            out: I64 = p.lens[p.values]
+            return out
+        assert p.mask is not None
+        return p.mask.astype(np.int64) * sum(q.fixed_width() for q in p.parts)
+
+    def _block(self, out: U8, rows: slice, chunks: list[tuple[int, int]], at: list[I64], lengths: list[I64 | int]
+               ) -> None:
+        pieces = [p.sliced(rows) for p in self.pieces]
+        late = []
+        for c in range(len(chunks) - 1, -1, -1):
+            first, end = chunks[c]
+            head = pieces[first]
+            if head.kind in ("num", "tab"):  # right-aligned, don't-care bytes before: covered later
+                mat, cols = _WORK.matrix(head.width, pieces[first + 1: end], len(at[c]))
+                if head.kind == "num":
+                    assert head.values is not None
+                    _put_digits(mat, 0, head.width, head.values)
+                else:
+                    assert head.table is not None and head.values is not None
+                    mat[:, : head.width] = head.table[head.values]
+                _fill(mat, pieces[first + 1: end], cols)
+                _scatter(out, at[c] + lengths[c] - head.width, mat)
+            else:
+                late.append(c)
+        for c in late:
+            first, end = chunks[c]
+            head = pieces[first]
             if head.kind == "exact":
-                self._exact_chunk(out, offsets, first, end)
+                assert head.table is not None and head.values is not None and head.lens is not None
+                order = np.argsort(head.values.astype(np.uint8), kind="stable")  # rows grouped by string
+                bounds = np.cumsum(np.bincount(head.values, minlength=len(head.table))).tolist()
+                lo = 0
+                for code, hi in enumerate(bounds):
+                    if hi > lo:
+                        take = order[lo:hi]
+                        text = bytes(head.table[code, head.width - int(head.lens[code]):])
+                        tail = [p.sliced(take) for p in pieces[first + 1: end]]
+                        _exact(out, at[c][take], [_Piece("lit", lit=text), *tail])
+                    lo = hi
             elif head.kind == "group":
                 assert head.mask is not None
-                rows = np.flatnonzero(head.mask)
-                if len(rows):
-                    self._fixed(out, offsets[first][rows], head.parts, rows)
+                take = np.flatnonzero(head.mask)
+                if len(take):
+                    _exact(out, at[c][take], [p.sliced(take) for p in head.parts])
                 if end > first + 1:
-                    self._fixed(out, offsets[first + 1], self.pieces[first + 1: end], None)
+                    _exact(out, at[c] + lengths[c], pieces[first + 1: end])
             else:
-                self._fixed(out, offsets[first], self.pieces[first:end], None)
-        return out[:total]
+                _exact(out, at[c], pieces[first:end])
 
-    @staticmethod
-    def _template(n: int, pieces: list[_Piece], lead: int) -> tuple[U8, list[int]]:
-        """A matrix of n rows: `lead` don't-care columns, then the pieces (literals filled in);
-        returns it and each piece's column."""
-        cols, c = [], lead
-        row = bytearray(b" " * lead)
-        for p in pieces:
-            cols.append(c)
-            row += p.lit if p.kind == "lit" else b"0" * p.width
-            c += p.fixed_width()
-        mat = np.empty((n, len(row)), dtype=np.uint8)
-        mat[...] = np.frombuffer(bytes(row), dtype=np.uint8)
-        return mat, cols
 
-    def _fill(self, mat: U8, pieces: list[_Piece], cols: list[int], rows: I64 | None) -> None:
-        for p, c in zip(pieces, cols, strict=True):
-            if p.kind == "fix":
-                assert p.values is not None
-                values = p.values if rows is None else p.values[rows]
-                keep = mat[:, c - 3: c].copy() if c >= 3 and p.width % 4 else None
-                _put_digits(mat, c, p.width, values)
-                if keep is not None:  # the top group spilled into the columns before
-                    spill = 4 - p.width % 4
-                    mat[:, c - spill: c] = keep[:, 3 - spill:]
+def _fill(mat: U8, pieces: list[_Piece], cols: list[int]) -> None:
+    for p, c in zip(pieces, cols, strict=True):
+        if p.kind == "fix":
+            assert p.values is not None
+            _put_digits(mat, c, p.width, p.values)
 
-    def _fixed(self, out: U8, at: I64, pieces: list[_Piece], rows: I64 | None) -> None:
-        """Fixed-width pieces written exactly at `at` (one per row, or per row in `rows`)."""
-        mat, cols = self._template(len(at), pieces, 3)
-        self._fill(mat, pieces, cols, rows)
-        width = mat.shape[1] - 3
-        self._scatter(out, at, mat[:, 3:], width)
 
-    def _var_chunk(self, out: U8, offsets: list[I64], lengths: list[I64 | int], first: int, end: int) -> None:
-        head = self.pieces[first]
-        tail = self.pieces[first + 1: end]
-        mat, cols = self._template(self.n, tail, head.width)
-        if head.kind == "num":
-            assert head.values is not None
-            _put_digits(mat, 0, head.width, head.values)
-        else:
-            assert head.table is not None and head.values is not None
-            mat[:, : head.width] = head.table[head.values]
-        self._fill(mat, tail, cols, None)
-        at = offsets[first] + lengths[first] - head.width
-        self._scatter(out, at, mat, mat.shape[1])
+def _exact(out: U8, at: I64, pieces: list[_Piece]) -> None:
+    """Fixed-width pieces written exactly at `at`, one row each."""
+    mat, cols = _WORK.matrix(0, pieces, len(at))
+    _fill(mat, pieces, cols)
+    _scatter(out, at, mat)
 
-    def _exact_chunk(self, out: U8, offsets: list[I64], first: int, end: int) -> None:
-        """A table piece written exactly (no don't-care bytes), one scatter per string, and its tail."""
-        head = self.pieces[first]
-        assert head.table is not None and head.values is not None and head.lens is not None
-        tail = self.pieces[first + 1: end]
-        order = np.argsort(head.values.astype(np.uint8), kind="stable")  # rows grouped by string
-        bounds = np.cumsum(np.bincount(head.values, minlength=len(head.table)))
-        lo = 0
-        for code, hi in enumerate(bounds.tolist()):
-            if hi > lo:
-                rows = order[lo:hi]
-                text = bytes(head.table[code, head.width - int(head.lens[code]):])
-                self._fixed(out, offsets[first][rows], [_Piece("lit", lit=text), *tail], rows)
-            lo = hi
 
-    @staticmethod
-    def _scatter(out: U8, at: I64, mat: U8, width: int) -> None:
-        """out[at[i]: at[i] + width] = mat[i] for every row i (mat rows contiguous)."""
-        if width == 0 or len(at) == 0:
-            return
-        mat = np.ascontiguousarray(mat)
-        view = np.ndarray((len(out) - width + 1,), dtype=f"V{width}", buffer=out, strides=(1,))
-        view[at] = mat.view(f"V{width}")[:, 0]
+def _scatter(out: U8, at: I64, mat: U8) -> None:
+    """out[at[i]: at[i] + width] = mat[i] for every row i."""
+    n, width = mat.shape
+    if width == 0 or n == 0:
+        return
+    view = np.ndarray((len(out) - width + 1,), dtype=f"V{width}", buffer=out, strides=(1,))
+    view[at] = mat.view(f"V{width}")[:, 0]
 
 
 def strings_table(strings: list[bytes]) -> tuple[U8, I64]:
-    """(right-aligned table, lengths) for Rows.tab."""
-    width = max(1, max(len(s) for s in strings))
-    return _table(strings, width), np.array([len(s) for s in strings], dtype=np.int64)
+    """(strings right-aligned in one width, their lengths) for Rows.tab."""
+    width = max(1, *(len(s) for s in strings))
+    table = np.full((len(strings), width), ord(" "), dtype=np.uint8)
+    for i, s in enumerate(strings):
+        if s:
+            table[i, width - len(s):] = np.frombuffer(s, dtype=np.uint8)
+    return table, np.array([len(s) for s in strings], dtype=np.int64)
