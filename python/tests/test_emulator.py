@@ -3,6 +3,7 @@ only in the documented, seeded ways. Every test talks to a real server on 127.0.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import signal
@@ -184,9 +185,9 @@ def test_vectorised_rows_are_the_reference_rows_byte_for_byte(kind):
                 seqs += b
                 rows += [r + "," for r in c]
             assert got.sips.tolist() == sips and got.seqs.tolist() == seqs
-            assert bytes(got.json(np.arange(len(rows)))) == "".join(rows).encode()
+            assert got.json(np.arange(len(rows))) == "".join(rows).encode()
             shuffled = np.random.default_rng(compared).permutation(len(rows))
-            assert bytes(got.json(shuffled)) == "".join(rows[i] for i in shuffled).encode()
+            assert got.json(shuffled) == "".join(rows[i] for i in shuffled).encode()
             compared += len(rows)
     assert data.price_path("HOT1", DAY.toordinal()).tick == 0.0001 and compared > 20_000
 
@@ -224,6 +225,38 @@ def test_rendered_pages_are_the_reference_scan_in_both_orders_across_cursors():
             if not more:
                 break
             after = last
+
+
+# sha256 of render.page's bytes, (count, last key, more): pages as the emulator served them before its
+# pages were vectorised (and every version since). A change to a single served byte fails here, even
+# one made to the reference definitions in data.py as well.
+PINNED_PAGES = [
+    (("quotes", "HOTX", 1709650800000000000, 1709650805000000000, False, None, 50000),
+     "38b0d6f72794922b7a77f222cfa4e0075ae277c3983c35b3420ebfcaac4ac86c", 1330, (1709650804993550428, 4764869), False),
+    (("trades", "AAPL", 1709654400000000000, 1709656200000000000, False, None, 1000),
+     "54b5d898a566db2c283fd493e9f7b6d509c29b379f8921bcfd7ec616f6bfd9ae", 1000, (1709654943012857253, 64841), True),
+    (("trades", "AAPL", 1709654400000000000, 1709656200000000000, True, None, 1000),
+     "b1419350bc1a7574e67f1d0a567dfc2e87b42dad1f09175445009740c97594db", 1000, (1709655647063781688, 68858), True),
+    (("quotes", "QUIETB", 1709676000000000000, 1709677200000000000, False, None, 50000),
+     "3495cb96f8896896b4a0daa8b28dfe0d820267ab7be71c8fc5359ffea5f2c953", 107, (1709677195781300809, 93292), False),
+    (("trades", "HOT1", 1720531740000000000, 1720531860000000000, False, None, 50000),  # sub-dollar prices
+     "8daa96db057e4790eb1640a480a0603ca07c485947311098f243f850e2a7d275", 9217, (1720531859995850275, 209840), False),
+    (("quotes", "BRK.B", 1709945700000000000, 1710144300000000000, True, None, 50000),  # Friday evening to Monday
+     "128568328ec59877d010728cf8a596ec49cd30c934925449b119c3efcaee51ff", 15, (1709945772960079434, 101496), False),
+    (("trades", "KYW", 1749492000000000000, 1749493800000000000, False, None, 50000),  # a bench window
+     "222b711f43a3db45b186e349af284326be79b29cf30b78f87c0d581712b209c1", 5609, (1749493799478179661, 218762), False),
+]
+
+
+@pytest.mark.parametrize("args, sha256, count, last, more", PINNED_PAGES, ids=lambda v: None)
+def test_pages_are_byte_for_byte_the_pinned_ones(args, sha256, count, last, more):
+    size = render.CACHE.max_bytes
+    render.CACHE.resize(0)  # render, don't serve from the cache
+    try:
+        page = render.page(*args)
+    finally:
+        render.CACHE.resize(size)
+    assert (hashlib.sha256(page.rows).hexdigest(), page.count, page.last, page.more) == (sha256, count, last, more)
 
 
 def test_the_body_is_the_reference_rows_in_the_v3_shape_with_or_without_gzip(emu):

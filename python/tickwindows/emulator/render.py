@@ -245,7 +245,10 @@ def block(kind: str, ticker: str, day: date, seconds: I64, prefix: I64 | None = 
             rows = row_start[live] + i
             at[rows] = pos[live]
             pos[live] += 9 + (_TRADE_IDS[np.searchsorted(_TRADE_EDGES, draws[pos[live] + 3], side="left")] == 4)
-    d = [draws[at + j] for j in range(_DRAWS_PER_ROW - (kind == "trades"))]
+    per_row = _DRAWS_PER_ROW - (kind == "trades")
+    windows = np.lib.stride_tricks.sliding_window_view(draws, per_row)  # windows[k] = draws[k: k + per_row]
+    own = windows[at]  # each row's draws, one gather
+    d = [own[:, j] for j in range(per_row)]
 
     sec = seconds[sec_of_row]
     sips = data.session_start_ns(day) + sec * data.NS + offsets

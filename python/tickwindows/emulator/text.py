@@ -35,8 +35,14 @@ _DIGITS2 = np.frombuffer(b"".join(b"%02d" % i for i in range(100)), dtype="<u2")
 _POW10 = np.array([10**i for i in range(19)], dtype=np.int64)
 
 
+_COUNT4 = np.array([len(str(i)) for i in range(10000)], dtype=np.int64)
+
+
 def digit_count(values: I64) -> I64:
     """Decimal digits of each non-negative value (0 has one)."""
+    if len(values) and int(values.max()) < 10000:
+        small: I64 = _COUNT4[values]
+        return small
     out: I64 = np.searchsorted(_POW10, values, side="right").astype(np.int64)
     np.maximum(out, 1, out=out)
     return out
