@@ -49,13 +49,11 @@ DEFECTS = {
         f"insert into manifest_core select * from manifest_core where event_id = {FIRST_EVENT}",  # a duplicated event
     ],
     "gate_09_filters_reverified": [
-        # events_enriched is a view over int_events_classified: the defect goes where its rows live.
-        f"update int_events_classified set rvol_day = 0.1 where event_id = {FIRST_EVENT}",
+        f"update events_enriched set rvol_day = 0.1 where event_id = {FIRST_EVENT}",
     ],
     "gate_10_no_lookahead": [
-        # A baseline that includes its own day: the mean over the previous rows AND day D
-        # (daily_metrics is a view over int_daily_metrics_rolling).
-        """update int_daily_metrics_rolling
+        # A baseline that includes its own day: the mean over the previous rows AND day D.
+        """update daily_metrics
            set adv20_volume = (coalesce(adv20_volume, 0) * history_days + volume_day) / (history_days + 1)
            where (symbol, trading_date) in (select symbol, trading_date from manifest_core)""",
     ],
@@ -233,7 +231,7 @@ def test_an_event_without_its_daily_metrics_row_is_a_no_go(
     event, symbol, day = query(
         warehouse_copy, f"select event_id, symbol, trading_date from manifest_core where event_id = {FIRST_EVENT}")[0]
     with duckdb.connect(str(warehouse_copy)) as con:
-        con.execute(f"delete from int_daily_metrics_rolling where symbol = '{symbol}' and trading_date = date '{day}'")
+        con.execute(f"delete from daily_metrics where symbol = '{symbol}' and trading_date = date '{day}'")
     run = evaluate_gate(warehouse_copy, small_inputs, tmp_path)
     assert run.returncode != 0
     verdict = latest_gate_run(warehouse_copy)
@@ -268,10 +266,7 @@ def test_a_missing_prediction_is_a_no_go_not_a_smaller_estimate(
     assert run.returncode != 0
     verdict = latest_gate_run(warehouse_copy)
     assert verdict["go"] is False
-    # daily_metrics is a view over int_daily_metrics_rolling, so the published figures lose the day's
-    # volume too, and check 09 (filters re-verified from daily_metrics) rightly fails with 12-13.
-    assert set(verdict["failed_checks"].split(",")) == {
-        "gate_09_filters_reverified", "gate_12_storage_p90", "gate_13_download_time_p90"}
+    assert set(verdict["failed_checks"].split(",")) == {"gate_12_storage_p90", "gate_13_download_time_p90"}
     for check in ("gate_12_storage_p90", "gate_13_download_time_p90"):
         message = _message_of(verdict, check)
         assert f"cover {selected - lost} of the {selected} events" in message, message

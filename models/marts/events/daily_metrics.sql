@@ -1,6 +1,4 @@
 {#- Published: one row per symbol and trading day with left-closed 20-row baselines (logic: int_daily_metrics_rolling). -#}
-{#- A view over its intermediate table: the same rows without a second copy in the warehouse. -#}
-{{ config(materialized='view') }}
 with source_model as (
     select * from {{ ref('int_daily_metrics_rolling') }}
 ),

@@ -1,6 +1,4 @@
 {#- Published: one row per distinct kept event with its session, daily metrics and the five filters (logic: int_events_classified, int_events_filtered). -#}
-{#- A view over its intermediate table: the same rows without a second copy in the warehouse. -#}
-{{ config(materialized='view') }}
 with source_model as (
     select * from {{ ref('int_events_filtered') }}
 ),
