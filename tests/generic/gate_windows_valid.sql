@@ -5,7 +5,7 @@
     Recomputed by another route than the selection takes, so that a bug in its code cannot pass its
     own check: instants as epoch microseconds, the day's bounds from the raw calendar seed
     `nyse_calendar` with make_timestamptz(..., 'America/New_York') (gate_day_bounds), not
-    int_trading_days_expanded or the extended_day_* / et_to_utc macros; overlaps by a self-join of
+    int_trading_days_expanded, the extended_day_* macros or the selection's offset arithmetic; overlaps by a self-join of
     all pairs of one symbol's windows, not a window function.
     Fails closed: a trading_date the calendar seed does not know (or a closed day), or a NULL
     window parameter, is a failure. -#}

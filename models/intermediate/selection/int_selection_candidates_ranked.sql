@@ -44,8 +44,8 @@ windowed as (
 ),
 
 -- Both bounds lie inside the event's extended day [04:00, close + 4h) ET, and New York changes its
--- UTC offset only at 02:00, so each bound has the event's own offset: adding it is et_to_utc() on
--- these values, without two time-zone lookups per bound (gate_11 recomputes every window through
+-- UTC offset only at 02:00, so each bound has the event's own offset: adding it converts ET to UTC
+-- exactly, without two time-zone lookups per bound (gate_11 recomputes every window through
 -- the zone rules and fails on any difference; the DST unit tests cover both switch days).
 in_utc as (
     select
