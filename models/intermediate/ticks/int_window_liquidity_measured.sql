@@ -3,10 +3,9 @@
     incremental_strategy='delete+insert',
     unique_key='event_id',
     on_schema_change='fail',
-    pre_hook=["set asof_loop_join_threshold = 0", "set preserve_insertion_order = false"],
+    pre_hook="set asof_loop_join_threshold = 0",
     post_hook=[
         "reset asof_loop_join_threshold",
-        "reset preserve_insertion_order",
         "delete from {{ this }} as measured where not exists (select 1 from {{ ref('int_tick_windows_fingerprinted') }} as current_windows where current_windows.event_id = measured.event_id)",
     ]
 ) }}
@@ -26,10 +25,8 @@
     of every (re-)download gives a new mtime; hashing every file at every build would read them all.
     `dbt build --full-refresh -s int_window_liquidity_measured` recomputes everything.
 
-    The pre-hooks keep DuckDB from planning the ASOF joins as nested loops (its row estimates for the
-    file scans are tiny, and below asof_loop_join_threshold rows it would loop over every quote per trade)
-    and let it skip keeping the files' row order, which nothing here needs (rows are keyed, not ordered):
-    about 9 % of the model's time in bench/bench_liquidity.py.
+    The pre-hook keeps DuckDB from planning the ASOF joins as nested loops: its row estimates for the
+    file scans are tiny, and below asof_loop_join_threshold rows it would loop over every quote per trade.
 
     Quotes and trades outside [window_start, window_end) are ignored (the downloader writes none).
 
