@@ -69,15 +69,6 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-@pytest.fixture(scope="module", autouse=True)
-def fast_path_on_every_page():
-    """These tests' pages are small (20 rows), which the client leaves to the reference path for speed;
-    let the fast path take them, as it takes full pages, so every test below runs it."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pages, "FAST_PATH_MIN_BYTES", 0)
-        yield
-
-
 @pytest.fixture(scope="module")
 def clean(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """An uninterrupted, fault-free run: the reference every other run must reproduce byte for byte."""
