@@ -4,8 +4,8 @@ Inputs, prepared once and cached under .cache/bench-liquidity/ (delete it to sta
 the default demo universe (shared with bench_dbt.py: .cache/bench/inputs-default), a GO `dbt build`
 (profile core) into warehouse.duckdb, and BENCH_WINDOWS (default 1,000) manifest windows downloaded
 from the bundled emulator on loopback by the real `tickwindows download` (the first N in event_id
-order: every session, quiet and hot tickers; about 35M tick rows for 1,000). Downloading takes a
-while (~20 min: a pure-Python emulator); it is resumable, so an interrupted preparation continues.
+order: every session, quiet and hot tickers; about 35M tick rows for 1,000). Downloading takes ~2 min
+(2026-11-25: the emulator renders every page once); it is resumable, so an interrupted preparation continues.
 
 Measured: `dbt run --full-refresh -s int_window_liquidity_measured` (every window measured from the
 files: the incremental model's worst case) into a copy of that warehouse, BENCH_RUNS times (default 3)
