@@ -507,8 +507,9 @@ def test_config_rejects_bad_values_naming_them():
 # ---------------------------------------------------------------- the command
 
 def test_cli_serves_until_interrupted_and_reports_stats():
-    cmd = [sys.executable, "-c", "from tickwindows.cli import main; main()", "emulator", "--port", "0",
-           "--seed", "4", "--latency-ms", "5", "--api-key", KEY]
+    # -X faulthandler: should it ever not stop, SIGABRT makes it print every thread's stack for the failure.
+    cmd = [sys.executable, "-X", "faulthandler", "-c", "from tickwindows.cli import main; main()", "emulator",
+           "--port", "0", "--seed", "4", "--latency-ms", "5", "--api-key", KEY]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = proc.stdout.readline()
@@ -517,11 +518,16 @@ def test_cli_serves_until_interrupted_and_reports_stats():
                          timeout=TIMEOUT)
         assert r.status_code == 200 and len(r.json()["results"]) == 3
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=15)
+        try:
+            out, _ = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            stacks, _ = proc.communicate(timeout=15)
+            pytest.fail(f"the emulator did not stop within 15 s of SIGINT; its output and threads:\n{stacks}")
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0 and "1 requests, 3 rows served" in out
 
-    refused = subprocess.run([*cmd[:3], "emulator", "--host", "0.0.0.0"], capture_output=True, text=True, timeout=30)
+    refused = subprocess.run([*cmd[:5], "emulator", "--host", "0.0.0.0"], capture_output=True, text=True, timeout=30)
     assert refused.returncode == 2 and "127.0.0.1" in refused.stderr

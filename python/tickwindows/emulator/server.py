@@ -547,10 +547,12 @@ def run_forever(config: EmulatorConfig, port: int, host: str = "127.0.0.1",
                 announce: Callable[[str], object] = print) -> EmulatorStats:
     """Serve until Ctrl-C; returns the final stats. Used by `tickwindows emulator`."""
     emulator = Emulator(config, port=port, host=host).start()
-    announce(emulator.url)
     try:
+        announce(emulator.url)
+        # Short sleeps: Python runs a signal's handler only in the main thread, and when the kernel hands
+        # Ctrl-C / SIGINT to a server thread instead, a long sleep here would not notice it until it ends.
         while True:
-            time.sleep(3600)
+            time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
