@@ -506,28 +506,38 @@ def test_config_rejects_bad_values_naming_them():
 
 # ---------------------------------------------------------------- the command
 
-def test_cli_serves_until_interrupted_and_reports_stats():
+EMULATOR_CMD = [sys.executable, "-X", "faulthandler", "-c", "from tickwindows.cli import main; main()", "emulator"]
+
+
+@pytest.mark.parametrize(("stop_with", "sigint_ignored"), [
+    ("SIGINT", False),  # Ctrl-C in a terminal
+    ("SIGINT", True),   # started with `&` by a non-interactive shell (a script, a CI job): SIGINT inherited ignored
+    ("SIGTERM", False),  # kill, a service manager
+])
+def test_cli_serves_until_stopped_and_reports_stats(stop_with: str, sigint_ignored: bool):
     # -X faulthandler: should it ever not stop, SIGABRT makes it print every thread's stack for the failure.
-    cmd = [sys.executable, "-X", "faulthandler", "-c", "from tickwindows.cli import main; main()", "emulator",
-           "--port", "0", "--seed", "4", "--latency-ms", "5", "--api-key", KEY]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cmd = [*EMULATOR_CMD, "--port", "0", "--seed", "4", "--latency-ms", "5", "--api-key", KEY]
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=ignore)
     try:
         line = proc.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
         r = requests.get(f"{url}/v3/trades/QUIETA", params={"timestamp": "2024-03-05", "limit": 3, "apiKey": KEY},
                          timeout=TIMEOUT)
         assert r.status_code == 200 and len(r.json()["results"]) == 3
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(getattr(signal, stop_with))
         try:
             out, _ = proc.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGABRT)
             stacks, _ = proc.communicate(timeout=15)
-            pytest.fail(f"the emulator did not stop within 15 s of SIGINT; its output and threads:\n{stacks}")
+            pytest.fail(f"the emulator did not stop within 15 s of {stop_with}; its output and threads:\n{stacks}")
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0 and "1 requests, 3 rows served" in out
 
-    refused = subprocess.run([*cmd[:5], "emulator", "--host", "0.0.0.0"], capture_output=True, text=True, timeout=30)
+
+def test_cli_refuses_a_host_other_than_loopback():
+    refused = subprocess.run([*EMULATOR_CMD, "--host", "0.0.0.0"], capture_output=True, text=True, timeout=30)
     assert refused.returncode == 2 and "127.0.0.1" in refused.stderr

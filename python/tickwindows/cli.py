@@ -194,7 +194,7 @@ def demo_data_command(out: str, seed: int, size: str, symbols: int | None, event
 def emulator_command(port: int, host: str, seed: int, latency_ms: float, rate_limit: float | None,
                      rate_limit_window: float, fault_rate: float, faults: str, slow_s: float,
                      no_retry_after: bool, api_key: str | None, cache_mb: int) -> None:
-    """Serve the Polygon/Massive v3 trades and quotes endpoints on loopback until Ctrl-C.
+    """Serve the Polygon/Massive v3 trades and quotes endpoints on loopback until Ctrl-C or SIGTERM.
 
     Data are deterministic per ticker and time (HOT* tickers are busy, QUIET* thin, NODATA*
     empty, NOAUTH* answer 403); the seed only decides which requests fail.

@@ -26,6 +26,7 @@ import math
 import random
 import re
 import secrets
+import signal
 import socket
 import struct
 import sys
@@ -36,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TypedDict, cast
+from typing import Any, TypedDict, cast
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from isal import isal_zlib
@@ -545,16 +546,26 @@ class Emulator:
 
 def run_forever(config: EmulatorConfig, port: int, host: str = "127.0.0.1",
                 announce: Callable[[str], object] = print) -> EmulatorStats:
-    """Serve until Ctrl-C; returns the final stats. Used by `tickwindows emulator`."""
+    """Serve until SIGINT (Ctrl-C) or SIGTERM; returns the final stats. Used by `tickwindows emulator`.
+
+    Both signals get their own handler here, in the main thread: a process started in the background by a
+    non-interactive shell (`tickwindows emulator &` in a script or CI job) inherits SIGINT *ignored*, and
+    Python then never turns it into KeyboardInterrupt, so `kill -INT` would not stop the emulator."""
+    stop = threading.Event()
+    previous: dict[signal.Signals, Any] = {}  # whatever signal.signal returned: put back afterwards
     emulator = Emulator(config, port=port, host=host).start()
     try:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                previous[signum] = signal.signal(signum, lambda *_: stop.set())
         announce(emulator.url)
-        # Short sleeps: Python runs a signal's handler only in the main thread, and when the kernel hands
-        # Ctrl-C / SIGINT to a server thread instead, a long sleep here would not notice it until it ends.
-        while True:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:  # a Ctrl-C before the handlers above were in place
         pass
     finally:
         emulator.stop()
+        for restored, handler in previous.items():
+            if handler is not None:  # None: a handler not set from Python, which cannot be put back
+                signal.signal(restored, handler)
     return emulator.stats
