@@ -578,3 +578,36 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_log(warehouse: Pat
                          timeout=120)
     assert tty.returncode == 0, tty.stdout[-3000:]
     assert "━" in tty.stdout and " download: jobs " not in tty.stdout  # rich's bar, not the log lines
+
+
+@pytest.mark.parametrize("stop_with", ["SIGTERM", "SIGINT"])
+def test_a_stopped_run_says_how_to_resume_and_resumes_to_identical_files(stop_with: str, warehouse: Path, clean,
+                                                                          tmp_path: Path) -> None:
+    """`kill` (SIGTERM, as from a service manager or a cron wrapper) or Ctrl-C mid-run: the run stops within
+    seconds, says so and how to resume, leaves only whole files, and the same command resumes to the
+    uninterrupted run's files."""
+    out = tmp_path / "ticks"
+    env = {**os.environ, "POLYGON_API_KEY": KEY}
+    with Emulator(EmulatorConfig(latency_ms=40), port=0) as emu:
+        cmd = [str(TICKWINDOWS), "download", "--db", str(warehouse), "--out", str(out), "--base-url", emu.url,
+               "--workers", "2", "--page-limit", str(PAGE), "--quiet"]
+        # SIGINT as a terminal sends it: to a process that has not inherited it ignored
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        try:
+            assert _wait_for(lambda: _done_jobs(out) >= 1, 60), "no job finished"
+            assert proc.poll() is None, "the run ended before it could be stopped; slow the emulator down"
+            proc.send_signal(getattr(signal, stop_with))
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == (143 if stop_with == "SIGTERM" else 130), err
+        assert "resume" in err, err
+        for path in out.rglob("*.parquet"):
+            pq.read_table(path)
+        final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert final.returncode == 0, final.stderr
+    assert hashes(out) == clean[1]
+    assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
+    assert jobs_by_status(out) == {"done": 2 * len(EVENTS)}

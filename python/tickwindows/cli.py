@@ -8,6 +8,7 @@ so `tickwindows --help` and small commands start fast.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -294,7 +295,8 @@ def download(ctx: click.Context, limit: int | None, force: bool, **options: Unpa
     Exit 0 only when every job finished; 1 when some failed (run it again); 4 when the run
     stopped early because the key was refused (HTTP 401) or every request failed for
     --give-up-after seconds (the message names the cause; what is done is kept, run it again
-    to resume). Under nohup/cron (stderr not a terminal) it logs a progress line every
+    to resume); 130 after Ctrl-C and 143 after SIGTERM (`kill`), both with nothing half-written
+    kept. Under nohup/cron (stderr not a terminal) it logs a progress line every
     --progress-interval seconds.
 
     \b
@@ -470,20 +472,39 @@ def export(db_path: Path, export_out: Path, enriched: bool, export_date: str | N
                f"(invocation {result.gate.invocation_id})")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a service manager, a cron wrapper's timeout), stopping a command as Ctrl-C does."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _stopped(terminated: bool) -> None:
+    """The last words of a stopped command, and its exit status (130 for Ctrl-C, 143 for SIGTERM)."""
+    click.echo("Stopped by SIGTERM." if terminated else "Interrupted.", err=True)
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), "")
+    if command in ("download", "pilot"):
+        click.echo("Nothing half-written is kept (files are renamed into place whole, with their checksums); "
+                   f"run the same `tickwindows {command}` command again to resume where it stopped.", err=True)
+    sys.exit(143 if terminated else 130)
+
+
 def main() -> None:
+    # SIGTERM stops a command the way Ctrl-C does (in-flight work abandoned, the download's checkpoint kept)
+    # instead of killing it mid-statement; the emulator sets its own handlers while it serves.
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         # Without standalone mode click returns ctx.exit() codes instead of exiting.
         rv = cli.main(standalone_mode=False)
         sys.exit(rv if isinstance(rv, int) else 0)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
+    except click.exceptions.Abort as exc:  # click turns KeyboardInterrupt into Abort
+        _stopped(isinstance(exc.__cause__, Terminated))
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except TickwindowsError as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        _stopped(isinstance(exc, Terminated))

@@ -349,6 +349,11 @@ class _Server(ThreadingHTTPServer):
         self.emulator = emulator
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return  # a client that went away (killed, stopped mid-request): nothing the server did wrong
+        super().handle_error(request, client_address)
+
 
 class Emulator:
     """A real ThreadingHTTPServer on 127.0.0.1 serving the v3 trades/quotes endpoints."""
