@@ -551,26 +551,24 @@ class Emulator:
 
 def run_forever(config: EmulatorConfig, port: int, host: str = "127.0.0.1",
                 announce: Callable[[str], object] = print) -> EmulatorStats:
-    """Serve until SIGINT (Ctrl-C) or SIGTERM; returns the final stats. Used by `tickwindows emulator`.
+    """Serve until KeyboardInterrupt: Ctrl-C or `kill -INT`, and SIGTERM through the CLI's handler
+    (`cli.main`); returns the final stats. Used by `tickwindows emulator`.
 
-    Both signals get their own handler here, in the main thread: a process started in the background by a
+    SIGINT gets Python's own handler here, in the main thread: a process started in the background by a
     non-interactive shell (`tickwindows emulator &` in a script or CI job) inherits SIGINT *ignored*, and
     Python then never turns it into KeyboardInterrupt, so `kill -INT` would not stop the emulator."""
-    stop = threading.Event()
-    previous: dict[signal.Signals, Any] = {}  # whatever signal.signal returned: put back afterwards
+    previous: Any = None  # the SIGINT handler to put back
     emulator = Emulator(config, port=port, host=host).start()
     try:
         if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                previous[signum] = signal.signal(signum, lambda *_: stop.set())
+            previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         announce(emulator.url)
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:  # a Ctrl-C before the handlers above were in place
+        while True:
+            time.sleep(0.5)  # short: a signal the kernel hands to a server thread is handled at the next wake-up
+    except KeyboardInterrupt:
         pass
     finally:
         emulator.stop()
-        for restored, handler in previous.items():
-            if handler is not None:  # None: a handler not set from Python, which cannot be put back
-                signal.signal(restored, handler)
+        if previous is not None:  # None: a handler not set from Python, which cannot be put back
+            signal.signal(signal.SIGINT, previous)
     return emulator.stats
