@@ -212,10 +212,7 @@ def test_a_run_killed_at_random_moments_resumes_to_identical_files(warehouse: Pa
                 pq.read_table(path)
         final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert kills >= 2, "the runs finished before they could be killed; slow the emulator down"
-    assert final.returncode == 0, final.stderr
-    assert hashes(out) == clean[1]
-    assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
-    assert jobs_by_status(out) == {"done": 2 * len(EVENTS)}
+    _assert_resumed_to_clean(final, out, clean)
 
 
 # ---------------------------------------------------------------- the gate
@@ -494,6 +491,15 @@ def _done_jobs(out: Path) -> int:
         return 0
 
 
+def _assert_resumed_to_clean(resumed: subprocess.CompletedProcess[str], out: Path, clean) -> None:
+    """The rerun of a stopped, killed or abandoned run: it ends well with the uninterrupted run's files,
+    every job done and no temporary file left."""
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert hashes(out) == clean[1]
+    assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
+    assert jobs_by_status(out) == {"done": 2 * len(EVENTS)}
+
+
 def test_a_dead_server_stops_the_run_and_it_resumes_to_identical_files(warehouse: Path, clean, tmp_path: Path) -> None:
     """The emulator is killed mid-run: the run gives up after --give-up-after (5 s here, 120 s by
     default) instead of retrying every request for --retry-budget (600 s), says why and how to
@@ -535,9 +541,7 @@ def test_a_dead_server_stops_the_run_and_it_resumes_to_identical_files(warehouse
         resumed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     finally:
         emu.kill()
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert hashes(out) == clean[1]
-    assert jobs_by_status(out) == {"done": 2 * len(EVENTS)}
+    _assert_resumed_to_clean(resumed, out, clean)
 
 
 def test_a_refused_key_stops_the_run_and_says_how_to_resume(tmp_path: Path) -> None:
@@ -591,7 +595,7 @@ def test_a_stopped_run_says_how_to_resume_and_resumes_to_identical_files(stop_wi
     with Emulator(EmulatorConfig(latency_ms=40), port=0) as emu:
         cmd = [str(TICKWINDOWS), "download", "--db", str(warehouse), "--out", str(out), "--base-url", emu.url,
                "--workers", "2", "--page-limit", str(PAGE), "--quiet"]
-        # SIGINT as a terminal sends it: to a process that has not inherited it ignored
+        # SIGINT at its default in the child, as under a terminal (this suite may itself run under `&`)
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         try:
@@ -607,7 +611,4 @@ def test_a_stopped_run_says_how_to_resume_and_resumes_to_identical_files(stop_wi
         for path in out.rglob("*.parquet"):
             pq.read_table(path)
         final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-    assert final.returncode == 0, final.stderr
-    assert hashes(out) == clean[1]
-    assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
-    assert jobs_by_status(out) == {"done": 2 * len(EVENTS)}
+    _assert_resumed_to_clean(final, out, clean)
