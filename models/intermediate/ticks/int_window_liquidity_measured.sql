@@ -6,7 +6,7 @@
     pre_hook="set asof_loop_join_threshold = 0",
     post_hook=[
         "reset asof_loop_join_threshold",
-        "delete from {{ this }} as measured where not exists (select 1 from {{ ref('int_tick_windows_fingerprinted') }} as current_windows where current_windows.event_id = measured.event_id)",
+        "{% if is_incremental() %}delete from {{ this }} as measured where not exists (select 1 from {{ ref('int_tick_windows_fingerprinted') }} as current_windows where current_windows.event_id = measured.event_id){% endif %}",
     ]
 ) }}
 {#- The liquidity measures of every downloaded window, two rows per window (segments pre and post), with
@@ -20,9 +20,10 @@
     a literal `event_id in (...)` filter on the staging views, which DuckDB applies to the file names
     before opening any file (so a build after 100 new downloads reads those 200 files, not all of them).
     Their old rows, if any (a re-downloaded file), are replaced (delete+insert on event_id); the post-hook
-    deletes the rows of windows whose files or manifest event are gone. Why file size + mtime and not
-    the downloader's sha256: the checkpoint store is SQLite, outside the warehouse, and the atomic rename
-    of every (re-)download gives a new mtime; hashing every file at every build would read them all.
+    deletes the rows of windows whose files or manifest event are gone (skipped after a full refresh, which
+    has just measured exactly the current windows). Why file size + mtime and not the downloader's sha256:
+    the checkpoint store is SQLite, outside the warehouse, and the atomic rename of every (re-)download
+    gives a new mtime; hashing every file at every build would read them all.
     `dbt build --full-refresh -s int_window_liquidity_measured` recomputes everything.
 
     The pre-hook keeps DuckDB from planning the ASOF joins as nested loops: its row estimates for the
