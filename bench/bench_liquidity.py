@@ -15,8 +15,8 @@ than a previous build (which measures only those 100), and nothing new.
 Printed: tick rows (trades + quotes rows of the measured windows' files), the model's time as dbt
 reports it, rows/s, the dbt process's wall and CPU (user + sys) seconds and its peak RSS (os.wait4;
 DuckDB runs inside dbt). The machine is shared: CPU seconds are steadier than wall time.
-Then the floor (FLOOR_STEPS): the DuckDB operators no plan for these measures can do without, each timed
-alone on the same files, and their sum as the rows/s no plan made of them can beat: the yardstick for the
+Then the floor (FLOOR_STEPS): the steps no plan for these measures can skip, each timed alone with DuckDB
+on the same files, and their sum as the rows/s no plan made of them can beat: the yardstick for the
 model's figure (the issue sets an absolute target, 5M rows/s, and no tool outside computes these measures).
 """
 
@@ -332,7 +332,8 @@ def main() -> None:
               MODEL]
     report("incremental: 100 more windows", rows - tick_rows(before), [dbt(rebind, work, ticks)])
     report("incremental: none new", 0, [dbt(rebind, work, ticks)])
-    print(f"\nthe floor: the steps no plan for these measures can skip, each alone on the {windows:,} windows' files (best of {runs})")
+    print(f"\nthe floor: the steps no plan for these measures can skip, each alone on the {windows:,} windows' files "
+          f"(best of {runs})")
     floor(ticks, rows, runs)
 
 
