@@ -492,7 +492,8 @@ def _stopped(terminated: bool) -> None:
 
 def main() -> None:
     # SIGTERM stops a command the way Ctrl-C does (in-flight work abandoned, the download's checkpoint kept)
-    # instead of killing it mid-statement; the emulator sets its own handlers while it serves.
+    # instead of killing it mid-statement; the emulator stops this way too (run_forever only gives SIGINT
+    # Python's own handler back, for a process started with SIGINT ignored).
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         # Without standalone mode click returns ctx.exit() codes instead of exiting.
