@@ -234,3 +234,76 @@ def test_a_pinned_event_gone_from_the_inputs_stays_flagged_and_counted(
                     f" where event_id = '{gone_id}'")
     assert row == [(False, "not in the inputs", batch)]
     assert query(db, "select value from manifest_summary where metric = 'pinned_not_eligible'") == [(1.0,)]
+
+
+# ---------------------------------------------------------------- pins are read from the real table
+
+def test_the_cli_and_the_on_run_start_hook_create_the_same_tables(clean_build: Path, tmp_path: Path) -> None:
+    """The tables the CLI writes exist, empty, from the first dbt build on (so no model ever reads a
+    placeholder), with exactly the columns the CLI creates them with."""
+    from tickwindows.batches import BATCHES_DDL, LINEAGES_DDL
+    from tickwindows.pilot import PILOT_MEASUREMENTS_DDL
+
+    def described(db: Path, table: str) -> list[tuple]:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute(f"select column_name, data_type, is_nullable from information_schema.columns"
+                               f" where table_schema = 'main' and table_name = '{table}' order by ordinal_position"
+                               ).fetchall()
+
+    python_db = tmp_path / "python.duckdb"
+    with duckdb.connect(str(python_db)) as con:
+        for ddl in (BATCHES_DDL, LINEAGES_DDL, PILOT_MEASUREMENTS_DDL):
+            con.execute(ddl)
+    for table in ("manifest_batches", "manifest_lineages", "pilot_measurements"):
+        assert described(clean_build, table) == described(python_db, table) != [], table
+        assert query(clean_build, f"select count(*) from {table}") == [(0,)]
+
+
+def test_a_selective_build_keeps_a_pinned_event_that_left_the_inputs(
+    warehouse_copy: Path, small_inputs: Path, tmp_path: Path
+) -> None:
+    """Issue 17's reproduction: build before any release, release, an upstream correction drops a pinned
+    event, then `dbt build -s source:fase25+` (which does not rebuild the staging views of the pins). The
+    pinned event must stay in manifest_core, flagged; before, the pins were read through a view built as an
+    empty placeholder before the first release, and the event silently left the manifest under a GO."""
+    done = release(warehouse_copy)
+    assert done.returncode == 0 and "released batch 1" in done.stdout, done.stderr
+    gone_id, symbol, ts = query(warehouse_copy, """
+        select b.event_id, b.symbol, e.event_ts_utc from manifest_batches b join events_enriched e using (event_id)
+        order by b.event_id limit 1""")[0]
+    inputs = tmp_path / "inputs"
+    shutil.copytree(small_inputs, inputs)
+    with duckdb.connect() as con:  # an upstream correction: the detector no longer reports that event
+        for part in sorted((inputs / "events").glob("*.parquet")):
+            con.execute(f"""copy (select * from read_parquet('{part}')
+                                  where not (upper(trim(symbol)) = ? and "timestamp" = ?))
+                            to '{part}.new' (format parquet)""", [symbol, ts])
+            (part.parent / f"{part.name}.new").replace(part)
+    assert query(warehouse_copy, f"select count(*) from events_enriched where event_id = '{gone_id}'") == [(1,)]
+    run = run_dbt(["build", "--select", "source:fase25+"], warehouse_copy, input_vars(inputs), tmp_path / "b")
+    assert run.returncode == 0, run.output[-5000:]
+    assert query(warehouse_copy, f"select count(*) from events_enriched where event_id = '{gone_id}'") == [(0,)]
+    assert query(warehouse_copy, "select still_eligible, not_eligible_reason, batch from manifest_core"
+                                 f" where event_id = '{gone_id}'") == [(False, "not in the inputs", 1)]
+    pinned = f"select {PINNED_COLUMNS} from manifest_batches order by event_id"
+    kept = f"select {PINNED_COLUMNS} from manifest_core where event_id in (select event_id from manifest_batches)"
+    assert query(warehouse_copy, kept + " order by event_id") == query(warehouse_copy, pinned)
+    assert latest_gate_run(warehouse_copy)["go"] is True
+
+
+def test_check_15_reads_the_released_pins_not_the_models_view_of_them(
+    warehouse_copy: Path, small_inputs: Path, tmp_path: Path
+) -> None:
+    """Gate 15 judges the manifest against the table `release` wrote (current lineage), by another route
+    than the selection: a pinned event missing from manifest_core fails it even when the staging view the
+    selection reads shows no pins at all."""
+    assert release(warehouse_copy).returncode == 0
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("create or replace view stg_tickwindows__manifest_batches as"
+                    " select * from manifest_batches where false")
+        con.execute("delete from manifest_core where event_id = (select min(event_id) from manifest_batches)")
+    run = run_dbt(["test", "--select", "tag:gate"], warehouse_copy, input_vars(small_inputs), tmp_path)
+    assert run.returncode != 0
+    verdict = latest_gate_run(warehouse_copy)
+    assert verdict["go"] is False and "gate_15_pinned_batches_kept" in verdict["failed_checks"].split(",")
+    assert "missing from the manifest" in verdict["failure_messages"]

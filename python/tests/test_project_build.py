@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dbt_project import generate_inputs, input_vars, latest_gate_run, query, run_dbt
+from tickwindows.gate import GATE_CHECKS
 
 
 def manifest_fingerprint(db: Path) -> tuple:
@@ -23,7 +24,7 @@ def test_clean_build_is_go_with_every_check(clean_build: Path) -> None:
     run = latest_gate_run(clean_build)
     assert run["go"] is True
     assert run["tests_failed"] == 0
-    assert run["tests_expected"] >= 13
+    assert run["tests_expected"] == len(GATE_CHECKS) == 15
     assert run["tests_passed"] == run["tests_expected"]
     assert run["manifest_checksum"] == manifest_fingerprint(clean_build)[1]
 

@@ -23,6 +23,8 @@ from .errors import BadInput
 from .gate import GateVerdict, require_go
 from .warehouse import has_relation, require_relation
 
+# The same tables as the dbt project's on-run-start hook creates (macros/tickwindows_tables.sql), so that
+# `release` works on any warehouse dbt has built; python/tests/test_batches.py checks both create the same.
 BATCHES_DDL = """
 create table if not exists main.manifest_batches (
     lineage integer not null,
@@ -93,13 +95,13 @@ def _scalar_int(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] |
 
 
 def current_lineage(con: duckdb.DuckDBPyConnection) -> int:
-    """The latest lineage started (0 before the first release)."""
-    lineage = 0
-    if has_relation(con, "manifest_lineages"):
-        lineage = max(lineage, _scalar_int(con, "select coalesce(max(lineage), 0) from main.manifest_lineages"))
-    if has_relation(con, "manifest_batches"):
-        lineage = max(lineage, _scalar_int(con, "select coalesce(max(lineage), 0) from main.manifest_batches"))
-    return lineage
+    """The latest lineage started (0 before the first release), as the dbt project defines it: the view
+    main.manifest_lineage_current (models/intermediate/selection/int_manifest_lineage_current.sql), which
+    the selection and the gate read too."""
+    if not has_relation(con, "manifest_lineage_current"):
+        raise BadInput("main.manifest_lineage_current is missing: this warehouse was built by an older version of "
+                       "tickwindows; run `dbt build` first")
+    return _scalar_int(con, "select lineage from main.manifest_lineage_current")
 
 
 def batches(con: duckdb.DuckDBPyConnection) -> list[BatchInfo]:

@@ -2,10 +2,13 @@
 manifest as it is now.
 
 Every `dbt build` (or `dbt test --select tag:gate`) appends one row to main.gate_runs
-(macros/record_gate_run.sql). main.manifest_fingerprint is a view over manifest_core, so it always
-describes the manifest as it is now: a verdict is *current* only while the checksum it recorded
-equals the fingerprint's. `latest_verdict` reads both (the report shows them); `require_go` is
-what `download` and `export` enforce and what `pilot` reports: a GO that is current.
+(macros/record_gate_run.sql). main.manifest_fingerprint is a view over what the gate judges
+(manifest_core, selection_config, download_estimate_totals, the current pins), so it always describes
+them as they are now: a verdict is *current* only while both checksums it recorded (the manifest's and
+the judged tables') equal the fingerprint's. `latest_verdict` reads both (the report shows them);
+`require_go` is what `download`, `release` and `export` enforce and what `pilot` reports: a GO that is
+current and that passed every gate check this version of tickwindows has (GATE_CHECKS), so a GO
+recorded before a check existed does not count.
 """
 
 from __future__ import annotations
@@ -19,6 +22,26 @@ import duckdb
 from .errors import GateClosed
 from .warehouse import has_relation
 
+# Every gate check of the dbt project (the tests tagged `gate`, models/marts/*/_*__models.yml):
+# python/tests/test_gate_verdict.py checks that this is exactly the project's list.
+GATE_CHECKS: tuple[str, ...] = (
+    "gate_01_selected_events",
+    "gate_02_distinct_symbols",
+    "gate_03_pm_share",
+    "gate_04_rth_share",
+    "gate_05_ah_share",
+    "gate_06_events_per_symbol",
+    "gate_07_top20_concentration",
+    "gate_08_keys_unique_not_null",
+    "gate_09_filters_reverified",
+    "gate_10_no_lookahead",
+    "gate_11_windows_valid",
+    "gate_12_storage_p90",
+    "gate_13_download_time_p90",
+    "gate_14_single_config",
+    "gate_15_pinned_batches_kept",
+)
+
 
 @dataclass(frozen=True)
 class Fingerprint:
@@ -26,6 +49,7 @@ class Fingerprint:
 
     rows: int | None
     checksum: str | None
+    judged: str | None = None  # judged_checksum: manifest, config, estimate totals, current pins
 
 
 @dataclass(frozen=True)
@@ -56,16 +80,25 @@ class GateVerdict:
     failed_checks: tuple[str, ...]
     failure_messages: str | None
     manifest_now: Fingerprint | None  # None when main.manifest_fingerprint is missing
+    judged_checksum: str | None = None  # None in a gate_runs row recorded before the column existed
 
     @property
     def is_current(self) -> bool:
-        """The verdict was reached on the manifest exactly as it is now."""
-        return self.manifest_now is not None and self.manifest_checksum == self.manifest_now.checksum
+        """The verdict was reached on the manifest, the configuration, the estimates and the pins exactly as
+        they are now (a row without judged_checksum cannot tell, so it is not current)."""
+        return (self.manifest_now is not None and self.manifest_checksum == self.manifest_now.checksum
+                and self.judged_checksum is not None and self.judged_checksum == self.manifest_now.judged)
+
+    @property
+    def missing_checks(self) -> tuple[str, ...]:
+        """Gate checks of this version that the verdict does not record as passed."""
+        return tuple(c for c in GATE_CHECKS if c not in self.passed_checks)
 
     @property
     def current_go(self) -> bool:
-        """What `download` and `export` accept: a GO for the manifest exactly as it is now."""
-        return self.go and self.is_current
+        """What `download`, `release` and `export` accept: a GO for the tables exactly as they are now, with
+        every gate check of this version passed."""
+        return self.go and self.is_current and not self.missing_checks and not self.failed_checks
 
     @property
     def checks(self) -> list[GateCheck]:
@@ -97,11 +130,14 @@ def read_fingerprint(con: duckdb.DuckDBPyConnection) -> Fingerprint | None:
     """main.manifest_fingerprint, or None when the view is missing."""
     if not has_relation(con, "manifest_fingerprint"):
         return None
-    row = con.execute("select manifest_rows, manifest_checksum from main.manifest_fingerprint").fetchone()
-    if row is None:
+    cur = con.execute("select * from main.manifest_fingerprint")
+    names = [d[0] for d in cur.description or []]
+    values = cur.fetchone()
+    if values is None:
         return Fingerprint(None, None)
-    rows, checksum = row
-    return Fingerprint(_int(rows), _text(checksum))
+    row: dict[str, object] = dict(zip(names, values, strict=True))
+    return Fingerprint(_int(row.get("manifest_rows")), _text(row.get("manifest_checksum")),
+                       _text(row.get("judged_checksum")))
 
 
 def latest_verdict(con: duckdb.DuckDBPyConnection) -> GateVerdict | None:
@@ -131,6 +167,7 @@ def latest_verdict(con: duckdb.DuckDBPyConnection) -> GateVerdict | None:
         failed_checks=tuple(_names(_text(row.get("failed_checks")))),
         failure_messages=_text(row.get("failure_messages")),
         manifest_now=read_fingerprint(con),
+        judged_checksum=_text(row.get("judged_checksum")),
     )
 
 
@@ -156,12 +193,25 @@ def require_go(con: duckdb.DuckDBPyConnection, db_path: Path) -> GateVerdict:
             f"the latest gate verdict ({verdict.evaluated_at}) is NO-GO; failed checks: {detail}. "
             "Fix the inputs or config and run `dbt build` again."
         )
-    if not verdict.is_current:
-        now = verdict.manifest_now or Fingerprint(None, None)
+    now = verdict.manifest_now or Fingerprint(None, None)
+    if verdict.manifest_checksum != now.checksum:
         raise GateClosed(
             f"the manifest changed since the GO of {verdict.evaluated_at} (checksum {verdict.manifest_checksum}, "
             f"{verdict.manifest_rows} rows; now {now.checksum}, {now.rows} rows). "
             "Run `dbt build` to evaluate the gate on the current manifest."
+        )
+    if verdict.missing_checks or verdict.failed_checks:
+        raise GateClosed(
+            f"the GO of {verdict.evaluated_at} does not record every gate check of this version as passed "
+            f"(missing: {', '.join(verdict.missing_checks + verdict.failed_checks)}): it was recorded before they "
+            "existed, or by an older gate. Run `dbt build` to evaluate every check."
+        )
+    if not verdict.is_current:
+        raise GateClosed(
+            f"what the gate judged changed since the GO of {verdict.evaluated_at}: the configuration "
+            "(selection_config), the estimate totals (download_estimate_totals) or the pinned events "
+            f"(judged checksum {verdict.judged_checksum}; now {now.judged}). "
+            "Run `dbt build` to evaluate the gate on the tables as they are now."
         )
     return verdict
 

@@ -24,6 +24,15 @@ from .settings import SESSIONS
 from .warehouse import Window, connect_read_only, read_liquidity, read_windows
 
 
+# The table the dbt project's on-run-start hook creates empty (macros/tickwindows_tables.sql), replaced
+# whole by each pilot; python/tests/test_batches.py checks both sides create the same columns.
+PILOT_MEASUREMENTS_DDL = (
+    "create or replace table main.pilot_measurements (event_id varchar, symbol varchar, session varchar,"
+    " kind varchar, rows bigint, bytes bigint, pages integer, seconds double, workers integer,"
+    " base_url varchar, measured_at timestamp)"
+)
+
+
 @dataclass(frozen=True)
 class Measurement:
     event_id: str
@@ -96,11 +105,7 @@ def write_measurements(db_path: Path, measurements: list[Measurement], workers: 
         raise BadInput(f"--db {db_path}: cannot open for writing pilot_measurements ({exc}); is dbt running?") from None
     try:
         con.execute("begin")
-        con.execute(
-            "create or replace table main.pilot_measurements (event_id varchar, symbol varchar, session varchar,"
-            " kind varchar, rows bigint, bytes bigint, pages integer, seconds double, workers integer,"
-            " base_url varchar, measured_at timestamp)"
-        )
+        con.execute(PILOT_MEASUREMENTS_DDL)
         if measurements:
             con.executemany(
                 "insert into main.pilot_measurements values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

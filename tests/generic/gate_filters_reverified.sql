@@ -11,8 +11,9 @@
       session_of / utc_to_et / int_trading_days_expanded.
     Fails closed: a NULL threshold, an unknown profile, an event missing from events_enriched or
     daily_metrics, or a trading_date the calendar seed does not know is a failure, never a pass.
-    Pinned events (released batches, source tickwindows.manifest_batches) that the manifest flags
-    still_eligible = false are not judged again: they were GO when released and stay, flagged and
+    Pinned events of the current lineage (released batches: the table main.manifest_batches read directly,
+    the lineage from manifest_lineage_current) that the manifest flags still_eligible = false are not
+    judged again: they were GO when released and stay, flagged and
     counted in manifest_summary (an upstream correction must not unpin what was downloaded); a new
     pick can never be excused this way, since it is not in the released batches.
     Returns the offending events. -#}
@@ -23,7 +24,9 @@
 with manifest as (
     select * from {{ model }}
     where coalesce(still_eligible, true)
-       or event_id not in (select event_id from {{ ref('stg_tickwindows__manifest_batches') }})
+       or event_id not in (
+            select event_id from {{ source('tickwindows', 'manifest_batches') }}
+            where lineage = (select lineage from {{ ref('manifest_lineage_current') }}))
 ),
 enriched as (select * from {{ enriched }}),
 metrics as (select * from {{ metrics }}),

@@ -1,18 +1,16 @@
-{#- Gate: every pinned event of the current lineage (`pins`, as released by `tickwindows release`) is
+{#- Gate: every pinned event of the current lineage (`pins`: the table `tickwindows release` writes, read
+    directly, not through the models that select around the pins; `lineage`: the one row of
+    manifest_lineage_current, the one definition of the current lineage), as released, is
     in the manifest with the same symbol, session and window bounds, and the pinned batches were
     selected under the active profile, config_hash and enrichment_version. Returns one row per
     missing or moved event, and one per batch selected under another configuration (naming it:
     start over with `tickwindows release --discard`). Without pins there is nothing to check. -#}
-{% test gate_pins_kept(model, pins, lineages) %}
+{% test gate_pins_kept(model, pins, lineage) %}
 {{ gate_after_marts() }}
 with manifest as (select * from {{ model }}),
 config as (select * from {{ gate_config() }}),
-current_lineage as (
-    select greatest(coalesce((select max(lineage) from {{ lineages }}), 0),
-                    coalesce((select max(lineage) from {{ pins }}), 0)) as lineage
-),
 pins as (
-    select p.* from {{ pins }} as p join current_lineage using (lineage)
+    select p.* from {{ pins }} as p where p.lineage = (select lineage from {{ lineage }})
 ),
 moved as (
     select

@@ -7,15 +7,8 @@ with batches as (
     select * from {{ ref('stg_tickwindows__manifest_batches') }}
 ),
 
-lineages as (
-    select * from {{ ref('stg_tickwindows__manifest_lineages') }}
-),
-
 current_lineage as (
-    select greatest(
-        coalesce((select max(lineage) from lineages), 0),
-        coalesce((select max(lineage) from batches), 0)
-    ) as lineage
+    select lineage from {{ ref('int_manifest_lineage_current') }}
 ),
 
 pins as (

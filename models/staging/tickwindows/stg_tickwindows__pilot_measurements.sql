@@ -1,12 +1,8 @@
 {#- The pilot's measurements (`tickwindows pilot` writes main.pilot_measurements), one row per
-    (event, kind). Until a pilot has run the table does not exist: then this is an empty relation with
-    the same columns, and the estimates fall back to the committed priors. -#}
--- depends_on: {{ source('tickwindows', 'pilot_measurements') }}
+    (event, kind). Empty until a pilot has run (the on-run-start hook creates the table), and then the
+    estimates use the committed priors. -#}
 with source as (
-    select * from {{ source_or_empty('tickwindows', 'pilot_measurements', [
-        ('event_id', 'varchar'), ('symbol', 'varchar'), ('session', 'varchar'), ('kind', 'varchar'),
-        ('rows', 'bigint'), ('bytes', 'bigint'), ('pages', 'integer'), ('seconds', 'double'),
-        ('workers', 'integer'), ('base_url', 'varchar'), ('measured_at', 'timestamp')]) }}
+    select * from {{ source('tickwindows', 'pilot_measurements') }}
 ),
 
 final as (
