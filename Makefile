@@ -40,12 +40,12 @@ lint: setup
 	$(BIN)/ruff check python bench scripts
 	$(BIN)/mypy python/tickwindows
 
-# lint first; then dbt build (seeds, models, unit tests, data tests, the gate) on the small
-# deterministic fixture, then every pytest module (which builds its own copies of the project again).
+# lint first; then dbt build with every unit test (`--selector with_unit_tests`: a plain `dbt build` skips
+# them, see selectors.yml) plus the data tests and the gate on the small deterministic fixture, then every pytest module (which builds its own copies of the project again).
 test: setup lint
 	$(BIN)/tickwindows demo-data --size small --out $(FIXTURE)/data --force
 	rm -f $(FIXTURE)/warehouse.duckdb
-	TICKWINDOWS_DB=$(FIXTURE)/warehouse.duckdb $(BIN)/dbt build --vars $(FIXTURE_VARS)
+	TICKWINDOWS_DB=$(FIXTURE)/warehouse.duckdb $(BIN)/dbt build --selector with_unit_tests --vars $(FIXTURE_VARS)
 	$(BIN)/python -m pytest -q
 
 # The dbt docs site as one self-contained HTML file (no server needed), built on the small fixture.

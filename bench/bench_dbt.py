@@ -2,16 +2,14 @@
 the same work written by hand in pandas/pyarrow (bench/pandas_peer.py), and the cost per million
 events as the input grows.
 
-Inputs are generated once per scale into .cache/bench/ and reused. At each scale the full
-`dbt build` (seeds, models, unit tests, data tests and the gate, as a user runs it before any
-download: no tick files; a fresh DuckDB file each time) and the pandas peer run alternately,
+Inputs are generated once per scale into .cache/bench/ and reused. At each scale the production
+`dbt build` (the default selector of selectors.yml: seeds, models, data tests and the gate, no unit
+tests, as a user runs it before any download: no tick files; a fresh DuckDB file each time) and the
+pandas peer run alternately,
 BENCH_RUNS times (default 3) each, every one as a subprocess whose wall time and peak RSS
 (os.wait4's ru_maxrss: DuckDB runs inside the dbt process) are measured. Printed: the medians, the
 ratios dbt/pandas, dbt's per-node times from target/run_results.json for its median run, whether both
 selected the same event_ids, and the gate's verdict of the last build.
-
-Then `dbt build --exclude-resource-type unit_test` (models, data tests and the gate: a production
-run) is measured on its own the same way (at scales up to BENCH_PEER_MAX_EVENTS).
 
 Past BENCH_PEER_MAX_EVENTS (default 10M) the build runs BENCH_RUNS_LARGE times (default 1) and the
 pandas peer is not run: it holds every event in memory (3.8 GB at 10M), so 50M would need ~20 GB.
@@ -211,7 +209,8 @@ def bench(size: str, runs: int, profile: str, with_peer: bool) -> dict[str, floa
             peer_runs.append(peer_once(inputs, peer_out, profile))
             line += f", pandas peer {peer_runs[-1][0]:.2f} s"
         print(line, flush=True)
-    report_dbt(f"dbt build (unit tests, data tests, gate), {size} events, profile {profile}", dbt_runs)
+    report_dbt(f"dbt build (production: data tests and gate, no unit tests), {size} events, profile {profile}",
+               dbt_runs)
     report_nodes(_median_run(dbt_runs)[2])
     print(f"gate (last build): {gate_verdict(db)}")
     figures = {
@@ -270,14 +269,6 @@ def main() -> None:
     for size in sizes:
         small = size == "default" or int(size) <= peer_max
         growth.append((size, bench(size, runs if small else runs_large, profile, with_peer=small)))
-        if not small:
-            continue
-        # Production runs usually skip dbt unit tests (they test logic, not data); show that too.
-        extra = ["--exclude-resource-type", "unit_test"]
-        inputs = generate_inputs(size)
-        outcomes = [build_once(inputs, CACHE / f"bench-{size}.duckdb", profile, extra) for _ in range(runs)]
-        report_dbt(f"dbt build {' '.join(extra)}, {size} events, profile {profile}", outcomes)
-        report_nodes(_median_run(outcomes)[2])
     report_growth(growth)
 
 

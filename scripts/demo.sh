@@ -20,7 +20,7 @@ else
     $BIN/tickwindows demo-data --out data
 fi
 
-step "2/6 dbt build: models, unit tests, data tests and the GO/NO-GO gate"
+step "2/6 dbt build: models, data tests and the GO/NO-GO gate (the default selector, selectors.yml: no unit tests; make test runs them)"
 mkdir -p "$(dirname "$TICKWINDOWS_DB")"
 gate_ok=1
 $BIN/dbt build || gate_ok=0
