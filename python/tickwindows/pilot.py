@@ -23,7 +23,6 @@ from .gate import require_go
 from .settings import SESSIONS
 from .warehouse import Window, connect_read_only, read_liquidity, read_windows
 
-
 # The table the dbt project's on-run-start hook creates empty (macros/tickwindows_tables.sql), replaced
 # whole by each pilot; python/tests/test_batches.py checks both sides create the same columns.
 PILOT_MEASUREMENTS_DDL = (

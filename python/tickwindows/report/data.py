@@ -129,7 +129,7 @@ class ReportData:
 
     @property
     def current_go(self) -> bool:
-        """What `download` and `export` will accept: a GO for the manifest exactly as it is now."""
+        """What `download`, `release` and `export` will accept: a current GO with every gate check passed."""
         return self.gate is not None and self.gate.current_go
 
     @property

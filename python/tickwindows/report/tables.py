@@ -83,6 +83,9 @@ def verdict_rows(data: ReportData) -> list[tuple[str, str]]:
         matches = "no verdict to compare: run `dbt build` (or `dbt test --select tag:gate`)"
     elif data.matches_now:
         matches = f"yes ({data.manifest_rows_now:,} rows, checksum {data.manifest_checksum_now})"
+    elif gate.manifest_checksum == data.manifest_checksum_now:
+        matches = ("NO: the manifest is the same, but what else the gate judged changed since (selection_config, "
+                   "download_estimate_totals or the pinned events); run `dbt build` again")
     else:
         matches = (f"NO: the verdict was for {gate.manifest_rows} rows / {gate.manifest_checksum}, the manifest is "
                    f"now {data.manifest_rows_now:,} rows / {data.manifest_checksum_now}; run `dbt build` again")
@@ -93,7 +96,9 @@ def verdict_rows(data: ReportData) -> list[tuple[str, str]]:
         ("verdict", data.verdict),
         ("evaluated_at", gate.evaluated_at if gate else "-"),
         ("invocation", f"{gate.invocation_id} (dbt {gate.command})" if gate else "-"),
-        ("checks passed", f"{gate.tests_passed} of {gate.tests_expected}" if gate else "-"),
+        ("checks passed", f"{gate.tests_passed} of {gate.tests_expected}"
+         + (f" (not passed: {', '.join(gate.missing_checks)})" if gate.go and gate.missing_checks else "")
+         if gate else "-"),
         ("matches the manifest now", matches),
         ("download / export allowed", "yes" if data.current_go else "no"),
         ("figures below (manifest_summary)",
