@@ -4,6 +4,7 @@ only in the documented, seeded ways. Every test talks to a real server on 127.0.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import re
 import signal
@@ -54,6 +55,28 @@ def fetch_all(emu: Emulator, kind: str, ticker: str, params: dict | None,
             return rows, pages
         url, params = page["next_url"], None
     raise AssertionError(f"more than {max_pages} pages")
+
+
+ODD = 0.25  # the share of odd quotes the odd-quotes tests serve
+
+
+def odd_kinds(quotes: list[dict]) -> set[str]:
+    """Which of crossed, locked, zero_size and wide (> $5) occur among the quotes."""
+    found = set()
+    for q in quotes:
+        bid, ask = q["bid_price"], q["ask_price"]
+        if bid > ask:
+            found.add("crossed")
+        if bid == ask:
+            found.add("locked")
+        if ask - bid > 5:
+            found.add("wide")
+        if q["bid_size"] == 0 or q["ask_size"] == 0:
+            found.add("zero_size")
+    return found
+
+
+ALL_ODD = {"crossed", "locked", "wide", "zero_size"}
 
 
 def assert_strictly_ordered(rows: list[dict], descending: bool) -> None:
@@ -164,12 +187,13 @@ def test_a_50000_row_page_is_generated_fast():
 
 # ---------------------------------------------------------------- vectorised pages = the reference rows
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_vectorised_rows_are_the_reference_rows_byte_for_byte(kind):
+@pytest.mark.parametrize("kind, odd", [("trades", 0.0), ("quotes", 0.0), ("quotes", ODD)])
+def test_vectorised_rows_are_the_reference_rows_byte_for_byte(kind, odd):
     """render.block (numpy values, text.Rows bytes) against data.second_rows (the per-row Python
     definition): busy, ordinary, quiet and sub-dollar (4-decimal prices) tickers, pre-market to
-    after-hours, in order and in a shuffled order."""
+    after-hours, in order and in a shuffled order; quotes also with odd quotes on."""
     rnd = random.Random(kind)
+    quotes: list[dict] = []
     compared = 0
     for ticker in ("HOTX", "HOT1", "AAPL", "QUIETB", "BRK.B"):
         for day in (DAY, date(2024, 7, 9), date(2023, 11, 24)):
@@ -177,10 +201,10 @@ def test_vectorised_rows_are_the_reference_rows_byte_for_byte(kind):
             busy = [s for s in range(data.SESSION_SECONDS) if prefix[s + 1] > prefix[s]]
             first = rnd.randrange(max(1, len(busy) - 200))
             seconds = busy[first: first + 200]
-            got = render.block(kind, ticker, day, np.array(seconds, dtype=np.int64))
+            got = render.block(kind, ticker, day, np.array(seconds, dtype=np.int64), odd=odd)
             sips, seqs, rows = [], [], []
             for s in seconds:
-                a, b, c = data.second_rows(kind, ticker, day, s)
+                a, b, c = data.second_rows(kind, ticker, day, s, odd)
                 sips += a
                 seqs += b
                 rows += [r + "," for r in c]
@@ -189,7 +213,10 @@ def test_vectorised_rows_are_the_reference_rows_byte_for_byte(kind):
             shuffled = np.random.default_rng(compared).permutation(len(rows))
             assert got.json(shuffled) == "".join(rows[i] for i in shuffled).encode()
             compared += len(rows)
+            if kind == "quotes" and ticker in ("HOTX", "HOT1"):
+                quotes += [json.loads(r[:-1]) for r in rows]
     assert data.price_path("HOT1", DAY.toordinal()).tick == 0.0001 and compared > 20_000
+    assert odd_kinds(quotes) == (ALL_ODD if odd else set())
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -211,7 +238,8 @@ def test_count_tables_are_the_reference_counts(kind, monkeypatch):
     assert np.array_equal(counts.DayCounts(kind, "AAPL", DAY.toordinal()).upto(data.SESSION_SECONDS), ref)
 
 
-def test_rendered_pages_are_the_reference_scan_in_both_orders_across_cursors():
+@pytest.mark.parametrize("odd", [0.0, ODD])
+def test_rendered_pages_are_the_reference_scan_in_both_orders_across_cursors(odd):
     rnd = random.Random(9)
     for _ in range(40):
         kind, ticker = rnd.choice(KINDS), rnd.choice(["AAPL", "HOTX", "QUIETB", "NODATA1", "BRK.B"])
@@ -219,8 +247,8 @@ def test_rendered_pages_are_the_reference_scan_in_both_orders_across_cursors():
         hi = lo + rnd.choice([NS // 3, 60 * NS, 3600 * NS, 3 * 86400 * NS])
         descending, limit, after = rnd.random() < 0.4, rnd.choice([1, 7, 250, 5000, 50000]), None
         for _ in range(4):
-            rows, last, more = data.scan(kind, ticker, lo, hi, descending, after, limit)
-            page = render.page(kind, ticker, lo, hi, descending, after, limit)
+            rows, last, more = data.scan(kind, ticker, lo, hi, descending, after, limit, odd)
+            page = render.page(kind, ticker, lo, hi, descending, after, limit, odd)
             assert (page.rows, page.count, page.last, page.more) == (",".join(rows).encode(), len(rows), last, more)
             if not more:
                 break
@@ -230,6 +258,7 @@ def test_rendered_pages_are_the_reference_scan_in_both_orders_across_cursors():
 # sha256 of render.page's bytes, (count, last key, more): pages as the emulator served them before its
 # pages were vectorised (and every version since). A change to a single served byte fails here, even
 # one made to the reference definitions in data.py as well.
+# The last one has odd quotes (a share of 0.25), pinned when they were added.
 PINNED_PAGES = [
     (("quotes", "HOTX", 1709650800000000000, 1709650805000000000, False, None, 50000),
      "38b0d6f72794922b7a77f222cfa4e0075ae277c3983c35b3420ebfcaac4ac86c", 1330, (1709650804993550428, 4764869), False),
@@ -245,6 +274,8 @@ PINNED_PAGES = [
      "128568328ec59877d010728cf8a596ec49cd30c934925449b119c3efcaee51ff", 15, (1709945772960079434, 101496), False),
     (("trades", "KYW", 1749492000000000000, 1749493800000000000, False, None, 50000),  # a bench window
      "222b711f43a3db45b186e349af284326be79b29cf30b78f87c0d581712b209c1", 5609, (1749493799478179661, 218762), False),
+    (("quotes", "HOTX", 1709650800000000000, 1709650805000000000, False, None, 50000, ODD),  # odd quotes
+     "85684f96399c49cbb299d1d4136088583f7958b6b7cd90cbbfee89d25ea4a927", 1330, (1709650804993550428, 4764869), False),
 ]
 
 
@@ -278,9 +309,52 @@ def test_the_body_is_the_reference_rows_in_the_v3_shape_with_or_without_gzip(emu
         assert r.content == expected.encode()
 
 
+def test_odd_quotes_are_opt_in_and_never_served_from_the_other_modes_cache():
+    """Two emulators in one process, one serving odd quotes and one not: the same window gives each its
+    own bytes (the mode is part of the page cache key), each the reference scan of its mode; the odd
+    quotes depend on ticker and time only (another seed and faults serve the same rows); trades are the
+    same in both modes."""
+    lo, hi = et(9, 31), et(9, 31) + 20 * NS
+    params = {"timestamp.gte": lo, "timestamp.lt": hi, "order": "asc", "limit": 50000}
+    headers = {"Authorization": f"Bearer {KEY}"}
+    with (Emulator(EmulatorConfig(api_key=KEY, odd_quotes=ODD)) as odd,
+          Emulator(EmulatorConfig(api_key=KEY)) as plain,
+          Emulator(EmulatorConfig(api_key=KEY, seed=8, fault_rate=0.3, faults=("500", "null_results"),
+                                  odd_quotes=ODD)) as odd_faulty):
+        served = {}
+        for name, e in (("odd", odd), ("plain", plain), ("odd", odd), ("plain", plain)):  # the 2nd: from the cache
+            r = requests.get(f"{e.url}/v3/quotes/HOTX", params=params, headers=headers, timeout=TIMEOUT)
+            assert r.status_code == 200
+            served.setdefault(name, []).append(r.json()["results"])
+        odd_trades, _ = fetch_all(odd, "trades", "HOTX", params)
+        plain_trades, _ = fetch_all(plain, "trades", "HOTX", params)
+        faulty_rows = fetch_with_retries(odd_faulty, "quotes", "HOTX", params)
+        assert sum(odd_faulty.stats["by_fault"].values()) > 0
+    for name, odd_share in (("odd", ODD), ("plain", 0.0)):
+        rows, _, more = data.scan("quotes", "HOTX", lo, hi, False, None, 50000, odd_share)
+        assert not more and served[name][0] == served[name][1] == [json.loads(r) for r in rows]
+    assert served["odd"][0] != served["plain"][0] and len(served["odd"][0]) == len(served["plain"][0])
+    assert odd_kinds(served["odd"][0]) == ALL_ODD and odd_kinds(served["plain"][0]) == set()
+    assert faulty_rows == served["odd"][0]
+    # only the prices and sizes of the odd quotes differ
+    changed = [(a, b) for a, b in zip(served["odd"][0], served["plain"][0], strict=True) if a != b]
+    assert 0.15 < len(changed) / len(served["odd"][0]) < 0.35
+    assert all({k for k in a if a[k] != b[k]} <= {"bid_price", "ask_price", "bid_size", "ask_size"}
+               for a, b in changed)
+    assert odd_trades == plain_trades
+
+
 # ---------------------------------------------------------------- the official client
 
-def test_official_client_parses_every_page_and_field_as_served(emu):
+@pytest.fixture(scope="module")
+def odd_emu():
+    with Emulator(EmulatorConfig(api_key=KEY, odd_quotes=ODD)) as e:
+        yield e
+
+
+@pytest.mark.parametrize("server", ["emu", "odd_emu"])
+def test_official_client_parses_every_page_and_field_as_served(server, request):
+    emu = request.getfixturevalue(server)
     lo, hi = et(11, 0), et(11, 0) + 90 * NS
     client = massive.RESTClient(api_key=KEY, base=emu.url, retries=0)
     for kind, lister, optional in [
@@ -298,6 +372,10 @@ def test_official_client_parses_every_page_and_field_as_served(emu):
                 assert getattr(model, field) == raw.get(field), (kind, field, raw)
         assert optional <= seen, f"{kind}: optional fields never served: {optional - seen}"
         assert all(k in r for r in served for k in ("sip_timestamp", "participant_timestamp", "sequence_number"))
+        if kind == "quotes":  # odd quotes keep the v3 types: integer sizes (0 too), prices numbers
+            assert odd_kinds(served) == (ALL_ODD if server == "odd_emu" else set())
+            assert all(type(r[f]) is int for r in served for f in ("bid_size", "ask_size"))
+            assert all(type(r[f]) in (int, float) and r[f] > 0 for r in served for f in ("bid_price", "ask_price"))
 
 
 def test_official_client_defaults_newest_first_1000_per_page(emu):
@@ -500,6 +578,8 @@ def test_config_rejects_bad_values_naming_them():
         EmulatorConfig(faults=("429", "teapot"))
     with pytest.raises(BadInput, match="fault_rate"):
         EmulatorConfig(fault_rate=1.5)
+    with pytest.raises(BadInput, match="odd_quotes"):
+        EmulatorConfig(odd_quotes=-0.1)
     with pytest.raises(BadInput, match=r"127.0.0.1"):
         Emulator(host="0.0.0.0")
 
@@ -536,6 +616,17 @@ def test_cli_serves_until_stopped_and_reports_stats(stop_with: str, sigint_ignor
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0 and "1 requests, 3 rows served" in out
+
+
+def test_cli_documents_odd_quotes_and_refuses_a_share_outside_0_to_1():
+    from click.testing import CliRunner
+
+    from tickwindows.cli import cli
+
+    shown = CliRunner().invoke(cli, ["emulator", "--help"])
+    assert shown.exit_code == 0 and "--odd-quotes SHARE" in shown.output and "crossed" in shown.output
+    refused = CliRunner().invoke(cli, ["emulator", "--odd-quotes", "1.5"])
+    assert refused.exit_code == 2 and "--odd-quotes" in refused.output
 
 
 def test_cli_refuses_a_host_other_than_loopback():

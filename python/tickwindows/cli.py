@@ -192,9 +192,13 @@ def demo_data_command(out: str, seed: int, size: str, symbols: int | None, event
 @click.option("--api-key", default=None, help="Require this key (apiKey param or Bearer header); else 401.")
 @click.option("--cache-mb", type=int, default=512, show_default=True,
               help="Memory for rendered pages (the data never change, so a page asked again is served from it).")
+@click.option("--odd-quotes", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, metavar="SHARE",
+              help="Share (0-1) of quotes served crossed (bid > ask), locked (bid = ask), with a zero bid or ask "
+                   "size, or more than $5 wide, a quarter each; chosen from ticker, time and sequence number only "
+                   "(never the seed). 0: every quote ordinary. For checking quote filters on downloaded files.")
 def emulator_command(port: int, host: str, seed: int, latency_ms: float, rate_limit: float | None,
                      rate_limit_window: float, fault_rate: float, faults: str, slow_s: float,
-                     no_retry_after: bool, api_key: str | None, cache_mb: int) -> None:
+                     no_retry_after: bool, api_key: str | None, cache_mb: int, odd_quotes: float) -> None:
     """Serve the Polygon/Massive v3 trades and quotes endpoints on loopback until Ctrl-C or SIGTERM.
 
     Data are deterministic per ticker and time (HOT* tickers are busy, QUIET* thin, NODATA*
@@ -214,7 +218,7 @@ def emulator_command(port: int, host: str, seed: int, latency_ms: float, rate_li
     config = EmulatorConfig(
         seed=seed, latency_ms=latency_ms, rate_limit=rate_limit, rate_limit_window_s=rate_limit_window,
         fault_rate=fault_rate, faults=tuple(f.strip() for f in faults.split(",") if f.strip()),
-        retry_after=not no_retry_after, api_key=api_key, slow_s=slow_s,
+        retry_after=not no_retry_after, api_key=api_key, slow_s=slow_s, odd_quotes=odd_quotes,
     )
     stats = run_forever(config, port=port, host=host,
                         announce=lambda url: click.echo(f"emulator listening on {url} (Ctrl-C to stop)"))

@@ -14,6 +14,13 @@ Ticker conventions (documented so tests and demos can pick behaviour by name):
   NODATA* no data at all (the API answers OK with empty results)
   anything not shaped like a US ticker (e.g. lower case) has no data either.
 
+Odd quotes (opt-in, `odd` > 0: the emulator's --odd-quotes): a share `odd` of the quotes is made
+crossed (bid and ask swapped), locked (ask = bid), one-sided (a zero bid or ask size) or more than $5 wide
+(ask raised by $5), a quarter of them each. Which quotes, and how, is `odd_quote(ticker, sip, seq, odd)`: an
+integer hash of ticker, sip_timestamp and sequence number, outside the rows' random stream, so every
+other field stays as it is and the data still depend only on ticker and time (and the share). With
+`odd` = 0 nothing changes.
+
 Only `random.Random(int).random()` is used: its stream is stable across Python versions.
 """
 
@@ -59,6 +66,43 @@ def _seed(*parts: object) -> int:
 
 def _unit(*parts: object) -> float:
     return _seed(*parts) / 2.0**64
+
+
+M64 = (1 << 64) - 1
+ODD_KINDS = ("crossed", "locked", "zero_bid_size", "zero_ask_size", "wide")  # what odd_quote returns
+WIDE_DOLLARS = 5  # a wide quote's ask is raised by this much: more than $5 wide
+
+
+def mix64(x: int) -> int:
+    """splitmix64's finaliser on the low 64 bits of x (render.py computes the same in numpy uint64)."""
+    z = (x + 0x9E3779B97F4A7C15) & M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+def odd_threshold(odd: float) -> int:
+    """A quote is odd when its hash's top 53 bits are below this (`odd` of 2**53)."""
+    if not 0.0 <= odd <= 1.0:
+        raise ValueError(f"the share of odd quotes must be between 0 and 1, got {odd}")
+    return int(odd * 2**53)
+
+
+@lru_cache(maxsize=8192)
+def odd_key(ticker: str) -> int:
+    return _seed("odd", ticker)
+
+
+def odd_quote(ticker: str, sip: int, seq: int, odd: float) -> str | None:
+    """Which odd kind (ODD_KINDS) the quote at (sip, seq) of `ticker` is made, or None: a pure function of
+    ticker, time and sequence number (and the share), never of the rows' random stream."""
+    h = mix64(mix64(odd_key(ticker) ^ sip) ^ seq)
+    if (h >> 11) >= odd_threshold(odd):
+        return None
+    kind = h & 3
+    if kind == 2:
+        return "zero_bid_size" if (h >> 2) & 1 else "zero_ask_size"
+    return ("crossed", "locked", "", "wide")[kind]
 
 
 def _cumulative(weights: tuple[tuple[int, float], ...]) -> tuple[list[float], list[int]]:
@@ -243,10 +287,12 @@ def _pick(rnd: Rng, edges: list[float], ids: list[int]) -> int:
 
 
 @lru_cache(maxsize=64)
-def second_rows(kind: str, ticker: str, day: date, s: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...]]:
+def second_rows(kind: str, ticker: str, day: date, s: int, odd: float = 0.0
+                ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...]]:
     """(sip_timestamps, sequence_numbers, JSON objects) of session second `s`, in key order.
 
-    Keys are emitted alphabetically and optional fields are omitted, as the API does.
+    Keys are emitted alphabetically and optional fields are omitted, as the API does. `odd`: the share
+    of odd quotes (module docstring); trades ignore it.
     """
     ordinal = day.toordinal()
     prefix = day_prefix(kind, ticker, ordinal)
@@ -311,6 +357,17 @@ def second_rows(kind: str, ticker: str, day: date, s: int) -> tuple[tuple[int, .
                 bid_ex = 4
             bid_size = 1 + int(-math.log(1.0 - rnd()) * 8)
             ask_size = 1 + int(-math.log(1.0 - rnd()) * 8)
+            odd_kind = odd_quote(ticker, sip, seq, odd) if odd > 0 else None
+            if odd_kind == "crossed":
+                bid, ask = ask, bid
+            elif odd_kind == "locked":
+                ask = bid
+            elif odd_kind == "zero_bid_size":
+                bid_size = 0
+            elif odd_kind == "zero_ask_size":
+                ask_size = 0
+            elif odd_kind == "wide":
+                ask = bid + (spread + round(WIDE_DOLLARS / tick)) * tick
             text = (f'{{"ask_exchange":{ask_ex},"ask_price":{_num(ask, tick)},"ask_size":{ask_size},'
                     f'"bid_exchange":{bid_ex},"bid_price":{_num(bid, tick)},"bid_size":{bid_size}')
             if rnd() < 0.03:
@@ -335,9 +392,10 @@ def scan(
     descending: bool,
     after: tuple[int, int] | None,
     limit: int,
+    odd: float = 0.0,
 ) -> tuple[list[str], tuple[int, int] | None, bool]:
     """One page of rows with lo <= sip_timestamp < hi, strictly after the keyset position `after`
-    = (sip_timestamp, sequence_number) in the requested order.
+    = (sip_timestamp, sequence_number) in the requested order (`odd`: the share of odd quotes).
 
     Returns (JSON rows, key of the last row, whether more rows remain).
     """
@@ -370,7 +428,7 @@ def scan(
                 s = bisect.bisect_right(prefix, prefix[s], s) - 1
                 if s > s_last:
                     break
-            sips, seqs, rows = second_rows(kind, ticker, day, s)
+            sips, seqs, rows = second_rows(kind, ticker, day, s, odd)
             order = range(len(rows) - 1, -1, -1) if descending else range(len(rows))
             for i in order:
                 sip = sips[i]

@@ -22,7 +22,8 @@ Where rows start in the day (their ids and sequence numbers) comes from the per-
 JSON text of its rows, the same bytes as joining `data.scan`'s rows with ","; it renders only the
 seconds the page needs and keeps recent pages in a byte-bounded LRU cache. The rows depend only on
 ticker and time (never on an emulator's seed or faults), so every emulator of the process shares
-the cache and a page is rendered once however often it is asked for.
+the cache and a page is rendered once however often it is asked for; the share of odd quotes (an
+emulator's `odd_quotes`, data.odd_quote) is part of the key, as it changes the quotes.
 """
 
 from __future__ import annotations
@@ -199,10 +200,38 @@ def _draws(kind: str, ticker: str, ordinal: int, seconds: list[int], ndraws: lis
     return _doubles(np.frombuffer(words, dtype="<u4"))
 
 
-def block(kind: str, ticker: str, day: date, seconds: I64, prefix: I64 | None = None) -> Block:
+def _mix64(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """data.mix64 elementwise (uint64 arithmetic wraps modulo 2**64, as data.mix64 masks)."""
+    z = x + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    out: NDArray[np.uint64] = z ^ (z >> np.uint64(31))
+    return out
+
+
+def _odd_quotes(cols: dict[str, I64], ticker: str, sips: I64, seqs: I64, spread: I64, digits: int,
+                odd: float) -> None:
+    """data.odd_quote applied to the quote columns in place: crossed, locked, zero-size and wide quotes."""
+    with np.errstate(over="ignore"):
+        h = _mix64(_mix64(np.uint64(data.odd_key(ticker)) ^ sips.view(np.uint64)) ^ seqs.view(np.uint64))
+    odd_rows = (h >> np.uint64(11)) < np.uint64(data.odd_threshold(odd))
+    kind = (h & np.uint64(3)).astype(np.int64)
+    side = ((h >> np.uint64(2)) & np.uint64(1)).astype(bool)
+    bid, ask = cols["bid"], cols["ask"]
+    crossed, locked = odd_rows & (kind == 0), odd_rows & (kind == 1)
+    zero, wide = odd_rows & (kind == 2), odd_rows & (kind == 3)
+    cols["bid"] = np.where(crossed, ask, bid)
+    cols["ask"] = np.where(crossed, bid, np.where(locked, bid, np.where(wide, bid + spread + data.WIDE_DOLLARS
+                                                                              * 10**digits, ask)))
+    cols["bid_size"] = np.where(zero & side, 0, cols["bid_size"])
+    cols["ask_size"] = np.where(zero & ~side, 0, cols["ask_size"])
+
+
+def block(kind: str, ticker: str, day: date, seconds: I64, prefix: I64 | None = None, odd: float = 0.0) -> Block:
     """Every row of the given session seconds (ascending, each with at least one row) of one day.
 
-    `prefix` is the day's count prefix (counts.prefix), valid past the last second."""
+    `prefix` is the day's count prefix (counts.prefix), valid past the last second; `odd` the share of odd
+    quotes (data.odd_quote; trades ignore it)."""
     ordinal = day.toordinal()
     if prefix is None:
         prefix = counts.prefix(kind, ticker, ordinal, int(seconds[-1]) + 1 if len(seconds) else 0)
@@ -286,6 +315,8 @@ def block(kind: str, ticker: str, day: date, seconds: I64, prefix: I64 | None = 
                 "bid_size": 1 + _trunc_log_scaled(d[6], 8.0),
                 "flags": (d[8] < 0.03) + 2 * (d[9] < 0.005).astype(np.int64), "participant": participant,
                 "trf": adf.astype(np.int64), "trf_timestamp": trf_ts}
+        if odd > 0:
+            _odd_quotes(cols, ticker, sips, seqs, spread, digits, odd)
     return Block(kind, sips, seqs, cols, prof.tape, digits)
 
 
@@ -297,7 +328,7 @@ class Page:
     more: bool  # whether rows remain after this page
 
 
-Key = tuple[str, str, int, int, bool, tuple[int, int] | None, int]
+Key = tuple[str, str, int, int, bool, tuple[int, int] | None, int, float]
 
 
 class PageCache:
@@ -346,9 +377,13 @@ CACHE = PageCache(512 * 2**20)
 
 
 def page(kind: str, ticker: str, lo: int, hi: int, descending: bool, after: tuple[int, int] | None,
-         limit: int) -> Page:
+         limit: int, odd: float = 0.0) -> Page:
     """Rows with lo <= sip_timestamp < hi strictly after the keyset position `after` in the requested
-    order, at most `limit` of them: the same rows as data.scan, from the cache when it has them."""
+    order, at most `limit` of them: the same rows as data.scan, from the cache when it has them.
+
+    `odd`: the share of odd quotes (data.odd_quote). It is part of the cache key, so emulators of the
+    process serving different shares never get each other's pages (trades ignore it, and share theirs)."""
+    odd = float(odd) if kind == "quotes" else 0.0
     lo, hi = max(lo, data.data_start_ns()), min(hi, data.data_end_ns())
     if after is not None:
         if descending:
@@ -357,16 +392,16 @@ def page(kind: str, ticker: str, lo: int, hi: int, descending: bool, after: tupl
             lo = max(lo, after[0])
     if lo >= hi or not data.ticker_profile(ticker).has_data:
         return Page(b"", 0, None, False)
-    key: Key = (kind, ticker, lo, hi, descending, after, limit)
+    key: Key = (kind, ticker, lo, hi, descending, after, limit, odd)
     found = CACHE.get(key)
     if found is None:
-        found = _render_page(kind, ticker, lo, hi, descending, after, limit)
+        found = _render_page(kind, ticker, lo, hi, descending, after, limit, odd)
         CACHE.put(key, found)
     return found
 
 
 def _render_page(kind: str, ticker: str, lo: int, hi: int, descending: bool, after: tuple[int, int] | None,
-                 limit: int) -> Page:
+                 limit: int, odd: float) -> Page:
     days = data.trading_days(data.et_date_of(lo), data.et_date_of(hi - 1))
     parts: list[text.Rows] = []
     count = 0
@@ -393,7 +428,7 @@ def _render_page(kind: str, ticker: str, lo: int, hi: int, descending: bool, aft
         seconds = np.flatnonzero(prefix[s_from + 1: s_to + 2] > prefix[s_from: s_to + 1]).astype(np.int64) + s_from
         if len(seconds) == 0:
             continue
-        rows = block(kind, ticker, day, seconds, prefix)
+        rows = block(kind, ticker, day, seconds, prefix, odd)
         keep = (rows.sips >= lo) & (rows.sips < hi)
         if after is not None:
             a_sip, a_seq = after

@@ -2,7 +2,8 @@
 
 It speaks `GET /v3/trades/{ticker}` and `GET /v3/quotes/{ticker}` as the real API does
 (parameters, keyset `next_url` cursors, error bodies, auth) and serves deterministic data from
-`emulator.data`: the rows depend only on ticker and time, never on the seed or the faults. The
+`emulator.data`: the rows depend only on ticker and time, never on the seed or the faults (and,
+opt-in, `odd_quotes`: a share of crossed, locked, zero-size and over-$5-wide quotes). The
 seed drives only the injected trouble: latency jitter, 429 storms, 5xx, connection resets,
 truncated and malformed bodies, slow pages and `"results": null` pages.
 
@@ -80,6 +81,9 @@ class EmulatorConfig:
     max_limit: int = 50000
     slow_s: float = 3.0  # how long a "slow" fault stalls before answering
     storm_length: tuple[int, int] = (2, 5)  # a 429 fault starts a burst of this many 429s
+    # share (0-1) of quotes served crossed, locked, with a zero size or more than $5 wide (data.odd_quote):
+    # chosen from ticker, time and sequence number only; 0 = every quote ordinary (the default)
+    odd_quotes: float = 0.0
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.faults if f not in FAULT_KINDS]
@@ -96,6 +100,8 @@ class EmulatorConfig:
                            f"per {self.rate_limit_window_s} s")
         if self.max_limit < 1:
             raise BadInput(f"max_limit must be >= 1, got {self.max_limit}")
+        if not 0.0 <= self.odd_quotes <= 1.0:
+            raise BadInput(f"odd_quotes must be between 0 and 1, got {self.odd_quotes}")
         if not 1 <= self.storm_length[0] <= self.storm_length[1]:
             raise BadInput(f"storm_length must be (min, max) with 1 <= min <= max, got {self.storm_length}")
 
@@ -462,7 +468,8 @@ class Emulator:
             self._reply_json(h, 200, {"results": None, "status": "OK", "request_id": request_id,
                                       "next_url": self._next_url(query, query.after)}, request_id)
             return
-        found = render.page(kind, ticker, query.lo, query.hi, query.descending, query.after, query.limit)
+        found = render.page(kind, ticker, query.lo, query.hi, query.descending, query.after, query.limit,
+                            self.config.odd_quotes)
         tail = '],"status":"OK","request_id":"' + request_id + '"'
         if found.more:
             tail += ',"next_url":"' + self._next_url(query, found.last) + '"'
