@@ -1,8 +1,12 @@
 {#- A relation over the downloaded tick files of one kind ({ticks_dir}/{kind}/symbol=S/date=D/{event_id}.parquet,
     the source `ticks`.<kind>), timestamps as TIMESTAMPTZ_NS (nanoseconds, as the files store them),
     with event_id, symbol and trading_date from the paths and `columns` = [(source column, name, type), ...].
-    The relation is bound to the files present when it is built: until the first download it is an
-    empty relation with the same columns (rebuild after downloading: dbt build -s +window_stats). -#}
+    Whether files exist is decided when the SQL is compiled: DuckDB's read_parquet fails on a glob that
+    matches no file, so before the first download this is an empty relation with the same columns. The
+    staging models that call it are ephemeral, so the check runs again for each model that reads them, in
+    the invocation that builds it: a model built after a download never sees the empty variant.
+    A view built before any download (the analyst views `trades`, `quotes`) keeps the empty variant: it
+    fails when queried once files of its kind exist, naming the fix, rather than reading as empty. -#}
 {% macro tick_files_relation(kind, columns) %}
 {%- set pattern = tick_files_glob(kind) -%}
 {%- set has_files = false -%}
@@ -40,7 +44,13 @@ with final as (
         {%- for source, name, type in columns %}
         cast(null as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
-    where false
+    -- stale once files exist: fail loudly instead of reading as empty
+    where case
+        when exists (select 1 from glob('{{ pattern }}'))
+            then error('{{ kind }} files now exist under {{ var("ticks_dir") }} but this relation was built before any '
+                       || 'download, as an empty one: rebuild it (dbt build -s trades quotes for the analyst views)')
+        else false
+    end
 )
 {%- endif %}
 

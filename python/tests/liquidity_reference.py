@@ -5,6 +5,7 @@
   not an ASOF join; a nanosecond holding several valid quotes keeps the last of them (file order).
 - Tick test: an explicit backward scan to the most recent earlier trade with another price,
   not a carried-forward tick direction.
+- Unsigned trades (q = 0): skipped before any weighted sum, rather than filtered out of each.
 - Time-weighted spread: the segment cut at every quote time inside it, each piece weighted by the
   quote prevailing at its left edge, not lead() clipped to the segment.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 NS_5M = 300 * 1_000_000_000
-MEASURES = ("n_trades", "volume", "trades_unmatched", "quoted_spread_tw", "effective_spread_dvw",
+MEASURES = ("n_trades", "volume", "trades_unmatched", "trades_unsigned", "quoted_spread_tw", "effective_spread_dvw",
             "realized_spread_5m_dvw", "price_impact_5m_dvw", "order_imbalance")
 
 
@@ -90,8 +91,8 @@ def measure_window(spec: WindowSpec, trades_path: Path, quotes_path: Path) -> di
     trades.sort(key=lambda x: (x[0], x[1]))
 
     segments = {"pre": (spec.start_ns, spec.event_ns), "post": (spec.event_ns, spec.end_ns)}
-    acc = {s: {"n": 0, "vol": 0.0, "unmatched": 0, "dv": 0.0, "eff": 0.0, "dv5": 0.0, "real": 0.0, "imp": 0.0,
-               "size": 0.0, "signed": 0.0} for s in segments}
+    acc = {s: {"n": 0, "vol": 0.0, "unmatched": 0, "unsigned": 0, "dv": 0.0, "eff": 0.0, "dv5": 0.0, "real": 0.0,
+               "imp": 0.0, "size": 0.0, "signed": 0.0} for s in segments}
     for i, (t, _, price, size) in enumerate(trades):
         seg = "pre" if t < spec.event_ns else "post"
         a = acc[seg]
@@ -110,6 +111,9 @@ def measure_window(spec: WindowSpec, trades_path: Path, quotes_path: Path) -> di
                     break
         else:
             sign = 1 if price > mid else -1
+        if sign == 0:  # unsigned: in n_trades and volume only, out of every weighted measure
+            a["unsigned"] += 1
+            continue
         dv = price * size
         a["dv"] += dv
         a["eff"] += 2 * abs(price - mid) / mid * dv
@@ -138,6 +142,7 @@ def measure_window(spec: WindowSpec, trades_path: Path, quotes_path: Path) -> di
             "n_trades": a["n"],
             "volume": a["vol"],
             "trades_unmatched": a["unmatched"],
+            "trades_unsigned": a["unsigned"],
             "quoted_spread_tw": num / den if den > 0 else None,
             "effective_spread_dvw": a["eff"] / a["dv"] if a["dv"] > 0 else None,
             "realized_spread_5m_dvw": a["real"] / a["dv5"] if a["dv5"] > 0 else None,

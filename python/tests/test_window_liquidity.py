@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -32,7 +33,7 @@ from tickwindows.report.tables import report_tables
 KEY = "sk-liquidity-test-key"
 PILOT_WINDOWS = 6  # stratified by session x liquidity: every session is measured
 MORE_WINDOWS = 10  # then the first 10 manifest windows (in event_id order), some of them new
-# Rebuild what reads the tick files: the staging views bind to the files present when they are built.
+# Everything that reads the tick files (the staging models are ephemeral: compiled into each of these).
 SELECT_ALL = ["--select", "stg_ticks__trades+", "stg_ticks__quotes+", "int_tick_windows_fingerprinted+"]
 # Only the liquidity models: nothing else reads the tick files (window_stats would read every file).
 SELECT_LIQUIDITY = ["--select", "int_tick_windows_fingerprinted+"]
@@ -102,7 +103,7 @@ def event_study_expected(db: Path) -> dict[tuple[str, str, str], tuple]:
         out: dict[str, float | None] = {}
         for m in MEASURES:
             v = named[m]
-            if m in ("n_trades", "volume", "trades_unmatched"):
+            if m in ("n_trades", "volume", "trades_unmatched", "trades_unsigned"):
                 out[m + "_per_min"] = (float(v) / minutes) if minutes else None
             else:
                 out[m] = None if v is None else float(v)
@@ -266,3 +267,77 @@ def test_the_report_shows_the_event_study_once_windows_are_downloaded(liquidity_
     # one dot per session and measure with a median
     assert len(circles) == sum(1 for r in data.event_study
                                if r.event_type == "(all types)" and r.median_post_minus_pre is not None)
+
+
+STALE_PILOT_WINDOWS = 3
+
+
+@pytest.fixture(scope="module")
+def three_windows_after_a_build_without_ticks(clean_build: Path, small_inputs: Path,
+                                             tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """Issue 17, item 2, reproduced: a copy of the clean build (run before any download, so the tick staging
+    compiled to its empty variant), a pilot of 3 windows, then a build of only the liquidity models."""
+    work = tmp_path_factory.mktemp("stale_ticks")
+    db = work / "warehouse.duckdb"
+    shutil.copy(clean_build, db)
+    ticks = work / "ticks"
+    with Emulator(EmulatorConfig(), port=0) as emu:
+        settings = DownloadSettings(db_path=db, out_dir=ticks, base_url=emu.url, api_key=KEY, quiet=True)
+        run_pilot(settings, STALE_PILOT_WINDOWS)
+    build(db, small_inputs, ticks, work, SELECT_LIQUIDITY)
+    return db, ticks, work
+
+
+def test_windows_downloaded_after_a_build_without_ticks_are_measured_from_their_files(
+        three_windows_after_a_build_without_ticks: tuple[Path, Path, Path]) -> None:
+    """The 3 windows are measured from their files, never stored as windows without trades or quotes."""
+    db, _, _ = three_windows_after_a_build_without_ticks
+    specs = window_specs(db)
+    assert len(specs) == STALE_PILOT_WINDOWS
+    file_trades = {e: pq.read_metadata(trades).num_rows for e, (_, trades, _) in specs.items()}
+    assert sum(file_trades.values()) > 0
+    stored = dict(query(db, "select event_id, sum(n_trades) from window_liquidity group by event_id"))
+    for event_id, rows in file_trades.items():
+        assert rows == 0 or stored[event_id] > 0, f"{event_id}: {rows} trades in its file, stored with none"
+    assert assert_table_matches_reference(db) == 2 * STALE_PILOT_WINDOWS * len(MEASURES)
+
+
+def test_a_warehouse_measured_before_trades_unsigned_upgrades_with_a_plain_build(
+        three_windows_after_a_build_without_ticks: tuple[Path, Path, Path], small_inputs: Path) -> None:
+    """Issue 17, item 3: a warehouse whose windows were measured by liquidity-v1 (no trades_unsigned column,
+    the v1 fingerprints) is upgraded by a plain `dbt build`: the column is added and every window re-measured."""
+    db, ticks, work = three_windows_after_a_build_without_ticks
+    with duckdb.connect(str(db)) as con:  # the v1 table: the same columns but trades_unsigned, other fingerprints
+        con.execute("alter table int_window_liquidity_measured drop column trades_unsigned")
+        con.execute("update int_window_liquidity_measured set fingerprint = md5('liquidity-v1' || fingerprint)")
+    output = build(db, small_inputs, ticks, work, [])
+    assert windows_to_measure(output) == STALE_PILOT_WINDOWS
+    assert query(db, "select count(*) from int_window_liquidity_measured where trades_unsigned is null")[0][0] == 0
+    assert assert_table_matches_reference(db) == 2 * STALE_PILOT_WINDOWS * len(MEASURES)
+
+
+def test_analyst_views_built_before_a_download_fail_loudly_once_files_exist(
+        clean_build: Path, small_inputs: Path, tmp_path: Path) -> None:
+    """The views `trades` and `quotes` bind to the files when built: built before any download they are
+    empty, and once files of their kind exist a query fails and names the rebuild, instead of reading as
+    empty; the rebuild reads the files."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(clean_build, db)
+    ticks = tmp_path / "ticks"
+    build(db, small_inputs, ticks, tmp_path, ["--select", "trades", "quotes"])
+    assert query(db, "select count(*) from trades")[0][0] == 0
+    path = ticks / "trades" / "symbol=AAA" / "date=2024-03-05" / "0123abcd.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(pa.table({
+        "sip_timestamp": pa.array([1709649120000000001], pa.timestamp("ns", tz="UTC")),
+        "participant_timestamp": pa.array([None], pa.timestamp("ns", tz="UTC")),
+        "trf_timestamp": pa.array([None], pa.timestamp("ns", tz="UTC")),
+        "sequence_number": pa.array([1], pa.int64()), "id": ["t1"], "price": [8.25], "size": [100.0],
+        "exchange": pa.array([4], pa.int32()), "tape": pa.array([3], pa.int32()),
+        "conditions": pa.array([None], pa.list_(pa.int32())), "correction": pa.array([None], pa.int32()),
+        "trf_id": pa.array([None], pa.int32())}), path)
+    with pytest.raises(Exception, match="dbt build -s trades quotes"):
+        query(db, "select count(*) from trades")
+    assert query(db, "select count(*) from quotes")[0][0] == 0  # still no quotes file: still empty
+    build(db, small_inputs, ticks, tmp_path, ["--select", "trades", "quotes"])
+    assert query(db, "select event_id, symbol, price from trades") == [("0123abcd", "AAA", 8.25)]

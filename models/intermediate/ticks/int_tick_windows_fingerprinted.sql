@@ -9,8 +9,8 @@
     that finds a file intact (sha256 from its checkpoint store) leaves it alone, so its fingerprint stays.
     int_window_liquidity_measured recomputes exactly the windows whose fingerprint it has not seen. -#}
 -- depends_on: {{ source('ticks', 'trades') }}
-{#- bump to recompute every window after a change of the measures' definitions: -#}
-{% set liquidity_version = 'liquidity-v1' -%}
+{#- bump to recompute every window after a change of the measures' definitions (v2: unsigned trades, issue 17): -#}
+{% set liquidity_version = 'liquidity-v2' -%}
 -- depends_on: {{ source('ticks', 'quotes') }}
 with manifest as (
     select * from {{ ref('int_manifest_selected') }}

@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='event_id',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="set asof_loop_join_threshold = 0",
     post_hook=[
         "reset asof_loop_join_threshold",
@@ -30,6 +30,11 @@
     file scans are tiny, and below asof_loop_join_threshold rows it would loop over every quote per trade.
 
     Quotes and trades outside [window_start, window_end) are ignored (the downloader writes none).
+
+    A new column reaches a warehouse built before it through on_schema_change='append_new_columns' (added to
+    the table, NULL in the stored rows); a change of the measures also bumps the definitions' version in
+    int_tick_windows_fingerprinted, which changes every fingerprint, so the same plain `dbt build` re-measures
+    every stored window and fills the new column.
 
     Memory: each step is a DuckDB hash aggregate, sort-based window or ASOF join, all of which spill to
     disk past memory_limit (profiles.yml), so a full build of any number of windows runs in bounded memory
@@ -224,8 +229,9 @@ trades_quoted_5m as (
 ),
 
 -- Sign q: above the mid +1, below -1, at the mid the tick test (0 when no earlier trade in the window
--- had another price). "At the mid" allows 1e-9 relative, so the float rounding of (bid + ask) / 2
--- cannot decide it.
+-- had another price: the trade is unsigned, as Lee-Ready and Holden-Jacobsen leave it, and enters none of the
+-- four signed measures). "At the mid" allows 1e-9 relative, so the float rounding of (bid + ask) / 2
+-- cannot decide it. q is NULL for an unmatched trade.
 trades_signed as (
     select
         trades_quoted_5m.window_key,
@@ -256,15 +262,17 @@ trade_measures as (
         count(*) as n_trades,
         sum(size) as volume,
         count(*) filter (where mid is null) as trades_unmatched,
-        -- dollar-volume (price x size) weighted means over the trades each measure covers; NULL when none
-        sum(2 * abs(price - mid) / mid * price * size) filter (where mid is not null)
-            / sum(price * size) filter (where mid is not null) as effective_spread_dvw,
-        sum(2 * q * (price - mid5) / mid * price * size) filter (where mid5 is not null)
-            / sum(price * size) filter (where mid5 is not null) as realized_spread_5m_dvw,
-        sum(2 * q * (mid5 - mid) / mid * price * size) filter (where mid5 is not null)
-            / sum(price * size) filter (where mid5 is not null) as price_impact_5m_dvw,
-        sum(q * size) filter (where mid is not null)
-            / sum(size) filter (where mid is not null) as order_imbalance
+        count(*) filter (where q = 0) as trades_unsigned,
+        -- dollar-volume (price x size) weighted means over the signed (so matched) trades each measure covers,
+        -- unsigned ones (q = 0) in neither numerator nor denominator; NULL when none
+        sum(2 * abs(price - mid) / mid * price * size) filter (where q <> 0)
+            / sum(price * size) filter (where q <> 0) as effective_spread_dvw,
+        sum(2 * q * (price - mid5) / mid * price * size) filter (where q <> 0 and mid5 is not null)
+            / sum(price * size) filter (where q <> 0 and mid5 is not null) as realized_spread_5m_dvw,
+        sum(2 * q * (mid5 - mid) / mid * price * size) filter (where q <> 0 and mid5 is not null)
+            / sum(price * size) filter (where q <> 0 and mid5 is not null) as price_impact_5m_dvw,
+        sum(q * size) filter (where q <> 0)
+            / sum(size) filter (where q <> 0) as order_imbalance
     from trades_signed
     group by window_key, in_post
 ),
@@ -294,6 +302,7 @@ final as (
         coalesce(trade_measures.n_trades, 0) as n_trades,
         coalesce(trade_measures.volume, 0) as volume,
         coalesce(trade_measures.trades_unmatched, 0) as trades_unmatched,
+        coalesce(trade_measures.trades_unsigned, 0) as trades_unsigned,
         case
             when segments.in_post then quoted_time.post_spread_ns / nullif(quoted_time.post_quoted_ns, 0)
             else quoted_time.pre_spread_ns / nullif(quoted_time.pre_quoted_ns, 0)

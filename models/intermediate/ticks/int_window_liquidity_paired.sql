@@ -1,6 +1,6 @@
 {#- The event study's input: per downloaded window and measure, the pre and post value side by side
     (long format), for windows where both segments have a value. The counts (n_trades, volume,
-    trades_unmatched) are compared per minute of segment: the pre and post segments are
+    trades_unmatched, trades_unsigned) are compared per minute of segment: the pre and post segments are
     window_before_min and window_after_min long, so raw counts would mostly compare lengths. -#}
 with measured as (
     select * from {{ ref('int_window_liquidity_measured') }}
@@ -17,6 +17,7 @@ per_segment as (
         n_trades,
         volume,
         trades_unmatched,
+        trades_unsigned,
         quoted_spread_tw,
         effective_spread_dvw,
         realized_spread_5m_dvw,
@@ -32,6 +33,7 @@ long_format as (
         ('n_trades_per_min', n_trades / minutes),
         ('volume_per_min', volume / minutes),
         ('trades_unmatched_per_min', trades_unmatched / minutes),
+        ('trades_unsigned_per_min', trades_unsigned / minutes),
         ('quoted_spread_tw', quoted_spread_tw),
         ('effective_spread_dvw', effective_spread_dvw),
         ('realized_spread_5m_dvw', realized_spread_5m_dvw),

@@ -1,6 +1,8 @@
 {{ config(materialized='view') }}
-{#- Published: every downloaded quote row, read in place from the tick files (logic: stg_ticks__quotes). A view: it
-    binds to the files present when built, so rebuild it after a download (dbt build -s +window_stats). -#}
+{#- Published: every downloaded quote row, read in place from the tick files (logic: stg_ticks__quotes, ephemeral).
+    A view, bound to the files when built: built before any download it is the empty variant, which fails when
+    queried once quotes files exist (the error names the fix: dbt build -s trades quotes). Built after a download
+    it reads the files at each query. -#}
 with source_model as (
     select * from {{ ref('stg_ticks__quotes') }}
 ),

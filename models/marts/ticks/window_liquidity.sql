@@ -17,6 +17,7 @@ final as (
         n_trades,
         volume,
         trades_unmatched,
+        trades_unsigned,
         quoted_spread_tw,
         effective_spread_dvw,
         realized_spread_5m_dvw,

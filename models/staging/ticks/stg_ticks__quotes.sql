@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 {#- Every downloaded NBBO quote, read in place from {ticks_dir}/quotes/symbol=S/date=D/{event_id}.parquet. -#}
 -- depends_on: {{ source('ticks', 'quotes') }}
 {{ tick_files_relation('quotes', [

@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 {#- Every downloaded trade, read in place from {ticks_dir}/trades/symbol=S/date=D/{event_id}.parquet. -#}
 -- depends_on: {{ source('ticks', 'trades') }}
 {{ tick_files_relation('trades', [

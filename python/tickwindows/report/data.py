@@ -26,7 +26,7 @@ REQUIRED_RELATIONS = (
 # it existed simply has none.
 EVENT_STUDY_MEASURES = (
     "quoted_spread_tw", "effective_spread_dvw", "realized_spread_5m_dvw", "price_impact_5m_dvw",
-    "order_imbalance", "n_trades_per_min", "volume_per_min", "trades_unmatched_per_min",
+    "order_imbalance", "n_trades_per_min", "volume_per_min", "trades_unmatched_per_min", "trades_unsigned_per_min",
 )
 POOLED_EVENT_TYPES = "(all types)"
 

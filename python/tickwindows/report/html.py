@@ -89,7 +89,7 @@ PANEL_TITLES = {
     "quoted_spread_tw": "quoted spread (tw)", "effective_spread_dvw": "effective spread",
     "realized_spread_5m_dvw": "realized spread 5m", "price_impact_5m_dvw": "price impact 5m",
     "order_imbalance": "order imbalance", "n_trades_per_min": "trades", "volume_per_min": "volume",
-    "trades_unmatched_per_min": "unmatched trades",
+    "trades_unmatched_per_min": "unmatched trades", "trades_unsigned_per_min": "unsigned trades",
 }
 
 

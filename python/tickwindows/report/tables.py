@@ -17,6 +17,7 @@ MEASURE_DISPLAY: dict[str, tuple[str, float, str]] = {
     "n_trades_per_min": ("trades per minute", 1.0, "/min"),
     "volume_per_min": ("volume per minute", 1.0, "sh/min"),
     "trades_unmatched_per_min": ("unmatched trades per minute", 1.0, "/min"),
+    "trades_unsigned_per_min": ("unsigned trades per minute", 1.0, "/min"),
 }
 
 
