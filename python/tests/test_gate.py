@@ -11,9 +11,12 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from dbt_project import REPO, input_vars, latest_gate_run, query, run_dbt
@@ -241,6 +244,102 @@ def test_an_event_without_its_daily_metrics_row_is_a_no_go(
         message = _message_of(verdict, check)
         assert f"event {event} " in message, message
         assert "no daily_metrics row for its symbol and trading_date" in message, message
+
+
+def _recompute_daily_metrics(con: duckdb.DuckDBPyConnection, symbol: str) -> None:
+    """daily_metrics rows of `symbol` rebuilt the model's way (left-closed window frame) from the
+    kept rows of int_daily_bars_classified as they now stand."""
+    con.execute("delete from daily_metrics where symbol = ?", [symbol])
+    con.execute("""
+        insert into daily_metrics
+        select symbol, trading_date, close_day, volume_day, vwap_day, transactions_day, dollar_volume_day,
+               adv20_volume, adv20_dollar, cast(history_days as integer),
+               case when history_days > 0 and adv20_volume > 0 then volume_day / adv20_volume end
+        from (
+            select *, avg(volume_day) over w as adv20_volume, avg(dollar_volume_day) over w as adv20_dollar,
+                   count(*) over w as history_days
+            from (select symbol, bar_date as trading_date, close_day, volume_day, vwap_day, transactions_day,
+                         coalesce(vwap_day, close_day) * volume_day as dollar_volume_day
+                  from int_daily_bars_classified where reason is null and symbol = ?)
+            window w as (partition by symbol order by trading_date rows between 20 preceding and 1 preceding))
+        """, [symbol])
+
+
+def test_lookahead_baselines_are_rebuilt_from_the_input_not_the_models_bars(
+    warehouse_copy: Path, small_inputs: Path, tmp_path: Path
+) -> None:
+    """Check 10 rebuilds the kept daily bars from staging (stg_fase25__daily_bars) with its own rules.
+    The bar before a selected event's day given three times its volume in the model's own
+    int_daily_bars_classified, and daily_metrics recomputed from it the model's way: both agree, so a
+    check that read the model's bars (as before issue 17) passed; the input says otherwise."""
+    symbol, day = query(
+        warehouse_copy, f"select symbol, trading_date from manifest_core where event_id = {FIRST_EVENT}")[0]
+    (before,) = query(warehouse_copy, f"""
+        select max(bar_date) from int_daily_bars_classified
+        where symbol = '{symbol}' and reason is null and bar_date < date '{day}'""")[0]
+    assert before is not None
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("""update int_daily_bars_classified set volume_day = volume_day * 3
+                       where symbol = ? and bar_date = ? and reason is null""", [symbol, before])
+        _recompute_daily_metrics(con, symbol)
+    run = run_dbt(["test", "--select", "gate_10_no_lookahead"], warehouse_copy, input_vars(small_inputs), tmp_path)
+    assert run.returncode != 0, run.output[-3000:]
+    failures = [f for (f,) in query(warehouse_copy, "select failure from main_dbt_test__audit.gate_10_no_lookahead")]
+    assert any(f.startswith(f"{symbol} {day}: stored history_days/adv20_volume/adv20_dollar ") for f in failures), \
+        failures
+
+
+def _with_rows(path: Path, rows: list[dict]) -> None:
+    table = pq.read_table(path)
+    extra = pa.Table.from_pylist([{**table.slice(0, 1).to_pylist()[0], **row} for row in rows], schema=table.schema)
+    pq.write_table(pa.concat_tables([table, extra]), path)
+
+
+def test_lookahead_keeps_the_same_bars_as_the_model_among_rejected_and_duplicate_bars(
+    clean_build: Path, small_inputs: Path, tmp_path: Path
+) -> None:
+    """Check 10's own dedupe and rules agree with the model's on every kind of rejected daily bar,
+    planted before a selected event's day: copies of a bar with more volume, with the same volume and a
+    higher close, an exact copy, a copy without volume, a copy with more volume but a bad close (it ranks
+    first, so the day keeps no bar), a Saturday, an NYSE holiday, no date, a year the calendar lacks.
+    The build is GO with every check, and those bars are rejected with their reasons."""
+    symbol, day = query(clean_build, "select symbol, min(trading_date) from manifest_core group by 1"
+                                     f" having symbol = {SYMBOL_WITH_MOST}")[0]
+    earlier = [d for (d,) in query(clean_build, f"""
+        select trading_date from daily_metrics where symbol = '{symbol}' and trading_date < date '{day}'
+        order by trading_date desc limit 5""")]
+    assert len(earlier) == 5
+    bars = {r["date"]: r for r in pq.read_table(small_inputs / "daily" / f"{symbol}.parquet").to_pylist()}
+    saturday, holiday = query(clean_build, f"""
+        select (select cast(max(d) as date) from range(date '{earlier[-1]}' - 30, date '{day}', interval 1 day) r(d)
+                where dayofweek(d) = 6),
+               (select max(date) from nyse_calendar where status = 'holiday' and date < date '{day}')""")[0]
+    inputs = tmp_path / "data"
+    for part in ("events", "daily"):
+        shutil.copytree(small_inputs / part, inputs / part)
+    _with_rows(inputs / "daily" / f"{symbol}.parquet", [
+        {**bars[earlier[0]], "volume": bars[earlier[0]]["volume"] + 1000, "close": bars[earlier[0]]["close"] + 1},
+        {**bars[earlier[1]], "close": bars[earlier[1]]["close"] + 1},
+        bars[earlier[2]],
+        {**bars[earlier[3]], "volume": None},
+        {**bars[earlier[4]], "volume": bars[earlier[4]]["volume"] * 10, "close": -1.0},
+        {"date": saturday, "volume": 10**9},
+        {"date": holiday, "volume": 10**9},
+        {"date": None},
+        {"date": date(1999, 6, 1)},
+    ])
+    db = tmp_path / "w.duckdb"
+    run = run_dbt(["build"], db, input_vars(inputs), tmp_path)
+    assert run.returncode == 0, run.output[-3000:]
+    verdict = latest_gate_run(db)
+    assert verdict["go"] is True and "gate_10_no_lookahead" in run.output
+    assert query(db, f"select count(*) from manifest_core where symbol = '{symbol}' and trading_date = '{day}'")[0][0]
+    rejected = query(db, f"select bar_date, reason from daily_bars_rejected where symbol = '{symbol}' order by all")
+    assert len(rejected) == 10 and set(rejected) == {
+        (earlier[0], "duplicate"), (earlier[1], "duplicate"), (earlier[2], "duplicate"), (earlier[3], "bad_volume"),
+        (earlier[4], "bad_close"), (earlier[4], "duplicate"), (saturday, "closed_day"), (holiday, "closed_day"),
+        (None, "bad_date"), (date(1999, 6, 1), "outside_calendar"),
+    }
 
 
 def test_a_missing_prediction_is_a_no_go_not_a_smaller_estimate(

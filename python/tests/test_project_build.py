@@ -75,6 +75,118 @@ def test_every_input_row_is_accounted_for(clean_build: Path) -> None:
         assert rejected.get(reason, 0) > 0, reason
 
 
+def accounting_failures(db: Path, inputs: Path, work: Path) -> tuple[int, set[tuple[str, str, str]]]:
+    """`dbt test --select input_rows_accounted_for` on `db`: its exit code and its failing rows
+    (input, problem, failure), read by running the test's compiled SQL on the same tables."""
+    run = run_dbt(["test", "--select", "input_rows_accounted_for"], db, input_vars(inputs), work)
+    compiled = work / "target/compiled/tickwindows/tests/singular/input_rows_accounted_for.sql"
+    return run.returncode, set(query(db, compiled.read_text()))
+
+
+def counts_balance(db: Path, read: str, kept: str, rejected: str) -> bool:
+    """What the accounting test compared before issue 17: rows read = rows kept + rows rejected."""
+    return query(db, f"select (select count(*) from {read})"
+                     f" = (select count(*) from {kept}) + (select count(*) from {rejected})")[0][0]
+
+
+def test_the_accounting_test_passes_on_the_clean_warehouse(
+    warehouse_copy: Path, small_inputs: Path, tmp_path: Path
+) -> None:
+    assert accounting_failures(warehouse_copy, small_inputs, tmp_path) == (0, set())
+
+
+def test_an_event_kept_and_rejected_plus_a_dropped_one_is_named(
+    warehouse_copy: Path, small_inputs: Path, tmp_path: Path
+) -> None:
+    """A kept event's input row also put in events_rejected, and another rejected row deleted (so it is
+    neither kept nor rejected): the counts still balance, which the count comparison used to pass; the
+    identities do not, and both input rows are named."""
+    kept_file, kept_row, kept_id = query(warehouse_copy, """
+        select source_file, source_row, event_id from int_events_classified
+        where reason is null order by source_file, source_row limit 1""")[0]
+    gone_file, gone_row, gone_id = query(warehouse_copy, """
+        select source_file, source_row, event_id from events_rejected
+        where reason = 'closed_day' order by source_file, source_row limit 1""")[0]
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("""
+            insert into events_rejected
+            select event_id, symbol, symbol_raw, event_ts_utc, event_ts_et, trading_date, event_type, score,
+                   legacy_session, source_file, source_row, 'duplicate'
+            from int_events_classified where source_file = ? and source_row = ?""", [kept_file, kept_row])
+        con.execute("delete from events_rejected where source_file = ? and source_row = ?", [gone_file, gone_row])
+    assert counts_balance(warehouse_copy, "stg_fase25__events", "events_enriched", "events_rejected")
+    returncode, failures = accounting_failures(warehouse_copy, small_inputs, tmp_path)
+    assert returncode != 0
+    assert failures == {
+        ("events", "kept and rejected", f"input row {kept_file} row {kept_row} (event {kept_id}):"
+                                        " in events_enriched and in events_rejected (reason duplicate)"),
+        ("events", "dropped", f"input row {gone_file} row {gone_row} (event {gone_id}):"
+                              " neither in events_enriched nor in events_rejected"),
+    }
+
+
+def test_a_daily_bar_kept_and_rejected_plus_a_dropped_one_is_named(
+    warehouse_copy: Path, small_inputs: Path, tmp_path: Path
+) -> None:
+    """A kept bar also put in daily_bars_rejected, and another kept bar's daily_metrics row deleted (so
+    it is neither kept nor rejected): the counts balance, the identities do not."""
+    kept = query(warehouse_copy, """
+        select source_file, source_row, symbol, bar_date from int_daily_bars_classified
+        where reason is null order by source_file, source_row limit 2""")
+    (kept_file, kept_row, kept_symbol, kept_day), (gone_file, gone_row, gone_symbol, gone_day) = kept
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("""
+            insert into daily_bars_rejected
+            select symbol, bar_date, close_day, volume_day, source_file, source_row, 'duplicate'
+            from int_daily_bars_classified where source_file = ? and source_row = ?""", [kept_file, kept_row])
+        con.execute("delete from daily_metrics where symbol = ? and trading_date = ?", [gone_symbol, gone_day])
+    assert counts_balance(warehouse_copy, "stg_fase25__daily_bars", "daily_metrics", "daily_bars_rejected")
+    returncode, failures = accounting_failures(warehouse_copy, small_inputs, tmp_path)
+    assert returncode != 0
+    assert failures == {
+        ("daily_bars", "kept and rejected",
+         f"input row {kept_file} row {kept_row} (daily bar {kept_symbol} {kept_day}):"
+         " in daily_metrics and in daily_bars_rejected (reason duplicate)"),
+        ("daily_bars", "dropped", f"input row {gone_file} row {gone_row} (daily bar {gone_symbol} {gone_day}):"
+                                  " neither in daily_metrics nor in daily_bars_rejected"),
+    }
+
+
+def test_kept_twice_rejected_twice_and_unknown_rows_are_named(
+    warehouse_copy: Path, small_inputs: Path, tmp_path: Path
+) -> None:
+    """The other identities: an event in events_enriched twice, a rejected row listed twice, a rejected
+    row that is no input row, and two input rows of one kept event both left unrejected."""
+    twice_file, twice_row = query(warehouse_copy, """
+        select source_file, source_row from events_rejected where reason = 'outside_hours'
+        order by source_file, source_row limit 1""")[0]
+    copy_file, copy_row, copy_id = query(warehouse_copy, """
+        select source_file, source_row, event_id from events_rejected where reason = 'duplicate'
+          and event_id in (select event_id from events_enriched) order by source_file, source_row limit 1""")[0]
+    kept_copy_file, kept_copy_row = query(warehouse_copy, f"""
+        select source_file, source_row from int_events_classified
+        where event_id = '{copy_id}' and reason is null""")[0]
+    kept_id = query(warehouse_copy, f"select min(event_id) from events_enriched where event_id <> '{copy_id}'")[0][0]
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("insert into events_enriched select * from events_enriched where event_id = ?", [kept_id])
+        con.execute("""insert into events_rejected select * from events_rejected
+                       where source_file = ? and source_row = ?""", [twice_file, twice_row])
+        con.execute("""insert into events_rejected select * replace (source_row + 1000000 as source_row)
+                       from events_rejected where source_file = ? and source_row = ?""", [twice_file, twice_row])
+        con.execute("delete from events_rejected where source_file = ? and source_row = ?", [copy_file, copy_row])
+    returncode, failures = accounting_failures(warehouse_copy, small_inputs, tmp_path)
+    assert returncode != 0
+    first, last = sorted([(kept_copy_file, kept_copy_row), (copy_file, copy_row)])
+    assert failures == {
+        ("events", "kept twice", f"event {kept_id}: 2 rows in events_enriched"),
+        ("events", "rejected twice", f"input row {twice_file} row {twice_row}: in events_rejected 2 times"),
+        ("events", "unknown row", f"input row {twice_file} row {twice_row + 1000000}:"
+                                  " in events_rejected (reason outside_hours) but not an input row"),
+        ("events", "kept twice", f"event {copy_id}: kept once but 2 input rows of it are not rejected"
+                                 f" ({first[0]} row {first[1]}, {last[0]} row {last[1]})"),
+    }
+
+
 def test_summary_reports_the_funnel_and_estimates(clean_build: Path) -> None:
     summary = {m: (v, s) for m, v, s in query(clean_build, "select metric, value, status from manifest_summary")}
     assert summary["input_rows"][0] > summary["enriched_events"][0] > summary["eligible_events"][0]
