@@ -408,16 +408,15 @@ def classify_bars(bars: pa.Table, sym_names: pa.Array, calendar: Calendar) -> tu
     trading = np.zeros(len(day), dtype=bool)
     trading[in_calendar] = calendar.trading[cal_index[in_calendar]]
 
-    # Copies of a (symbol, date): volume desc, close desc (NaN first, NULL last), file, row.
+    with np.errstate(invalid="ignore"):
+        bad_close = close_null | np.isnan(close) | (close <= 0)
+        bad_volume = volume_null | np.isnan(volume) | (volume < 0)
+    usable = ~day_null & in_calendar & trading & ~bad_close & ~bad_volume
+    # Copies of a (symbol, date) among the usable bars: volume desc, close desc, file, row.
     key = sym * DAY_SPAN + day + DAY_SPAN // 2
     duplicate = _copy_after_first(
-        [key], ~day_null, [(volume, volume_null), (close, close_null)], [file, row])
-    with np.errstate(invalid="ignore"):
-        reason = _first_reason(
-            [day_null, ~in_calendar, ~trading,
-             close_null | np.isnan(close) | (close <= 0),
-             volume_null | np.isnan(volume) | (volume < 0),
-             duplicate])
+        [key], usable, [(volume, volume_null), (close, close_null)], [file, row])
+    reason = _first_reason([day_null, ~in_calendar, ~trading, bad_close, bad_volume, duplicate])
     arrays = dict(sym=sym, sym_names=sym_names, day=day, close=close, volume=volume, vwap=vwap, vwap_null=vwap_null)
     return arrays, reason
 

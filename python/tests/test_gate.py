@@ -300,9 +300,10 @@ def test_lookahead_keeps_the_same_bars_as_the_model_among_rejected_and_duplicate
 ) -> None:
     """Check 10's own dedupe and rules agree with the model's on every kind of rejected daily bar,
     planted before a selected event's day: copies of a bar with more volume, with the same volume and a
-    higher close, an exact copy, a copy without volume, a copy with more volume but a bad close (it ranks
-    first, so the day keeps no bar), a Saturday, an NYSE holiday, no date, a year the calendar lacks.
-    The build is GO with every check, and those bars are rejected with their reasons."""
+    higher close, an exact copy, a copy without volume, a copy with more volume but a bad close (unusable,
+    so it cannot displace the usable bar: the day keeps its bar), a Saturday, an NYSE holiday, no date, a
+    year the calendar lacks. The build is GO with every check, and those bars are rejected with their
+    reasons."""
     symbol, day = query(clean_build, "select symbol, min(trading_date) from manifest_core group by 1"
                                      f" having symbol = {SYMBOL_WITH_MOST}")[0]
     earlier = [d for (d,) in query(clean_build, f"""
@@ -335,11 +336,15 @@ def test_lookahead_keeps_the_same_bars_as_the_model_among_rejected_and_duplicate
     assert verdict["go"] is True and "gate_10_no_lookahead" in run.output
     assert query(db, f"select count(*) from manifest_core where symbol = '{symbol}' and trading_date = '{day}'")[0][0]
     rejected = query(db, f"select bar_date, reason from daily_bars_rejected where symbol = '{symbol}' order by all")
-    assert len(rejected) == 10 and set(rejected) == {
+    assert len(rejected) == 9 and set(rejected) == {
         (earlier[0], "duplicate"), (earlier[1], "duplicate"), (earlier[2], "duplicate"), (earlier[3], "bad_volume"),
-        (earlier[4], "bad_close"), (earlier[4], "duplicate"), (saturday, "closed_day"), (holiday, "closed_day"),
+        (earlier[4], "bad_close"), (saturday, "closed_day"), (holiday, "closed_day"),
         (None, "bad_date"), (date(1999, 6, 1), "outside_calendar"),
     }
+    # every planted day keeps one bar: the usable one (an unusable copy never wins the dedupe)
+    kept = query(db, f"select trading_date, volume_day from daily_metrics where symbol = '{symbol}'"
+                     f" and trading_date in ('{earlier[3]}', '{earlier[4]}') order by 1")
+    assert kept == sorted((d, float(bars[d]["volume"])) for d in (earlier[3], earlier[4]))
 
 
 def test_a_missing_prediction_is_a_no_go_not_a_smaller_estimate(

@@ -4,9 +4,9 @@
     int_daily_bars_classified: a bar is kept when its bar_date is set, NYSE trades that day (raw seed
     `nyse_calendar`: not a weekend, not status 'holiday'; a date outside the seed's years is not kept,
     as in the model), close_day > 0 and volume_day >= 0 (neither null nor NaN), and it is the first of
-    the copies of its (symbol, bar_date) by volume_day desc, close_day desc (nulls last), then
-    source_file, source_row; that first copy is found with an anti-join (no other copy ranks before
-    it), not the model's row_number window. The baselines are then an equi-join on the previous 1..20
+    the usable copies of its (symbol, bar_date) by volume_day desc, close_day desc, then source_file,
+    source_row (an unusable copy never displaces a usable one); that first copy is found with an
+    anti-join (no other usable copy ranks before it), not the model's row_number window. The baselines are then an equi-join on the previous 1..20
     row numbers, not a window frame. Checked for every row an event of `manifest` uses, plus a
     reproducible ~2 % sample of all rows. A baseline that includes day D fails. Fails closed: a
     selected event whose (symbol, trading_date) has no row in `model`, or a row without a kept daily
@@ -26,32 +26,30 @@ staged as (
     select symbol, bar_date, close_day, volume_day, vwap_day, source_file, source_row
     from {{ bars }}
 ),
-first_copies as (
+usable as (
     select staged.*
     from staged
-    anti join staged as other
-        on other.symbol = staged.symbol
-       and other.bar_date = staged.bar_date
-       and (
-            (other.volume_day is not null and staged.volume_day is null)
-         or other.volume_day > staged.volume_day
-         or (other.volume_day is not distinct from staged.volume_day and (
-                (other.close_day is not null and staged.close_day is null)
-             or other.close_day > staged.close_day
-             or (other.close_day is not distinct from staged.close_day and (
-                    other.source_file < staged.source_file
-                 or (other.source_file = staged.source_file and other.source_row < staged.source_row))))))
+    cross join coverage
+    anti join holidays on holidays.day = staged.bar_date
+    where staged.bar_date is not null
+      and year(staged.bar_date) between coverage.first_year and coverage.last_year
+      and dayofweek(staged.bar_date) not in (0, 6)
+      and staged.close_day > 0 and not isnan(staged.close_day)
+      and staged.volume_day >= 0 and not isnan(staged.volume_day)
 ),
 kept_bars as (
-    select first_copies.*
-    from first_copies
-    cross join coverage
-    anti join holidays on holidays.day = first_copies.bar_date
-    where first_copies.bar_date is not null
-      and year(first_copies.bar_date) between coverage.first_year and coverage.last_year
-      and dayofweek(first_copies.bar_date) not in (0, 6)
-      and first_copies.close_day > 0 and not isnan(first_copies.close_day)
-      and first_copies.volume_day >= 0 and not isnan(first_copies.volume_day)
+    select usable.*
+    from usable
+    anti join usable as other
+        on other.symbol = usable.symbol
+       and other.bar_date = usable.bar_date
+       and (
+            other.volume_day > usable.volume_day
+         or (other.volume_day = usable.volume_day and (
+                other.close_day > usable.close_day
+             or (other.close_day = usable.close_day and (
+                    other.source_file < usable.source_file
+                 or (other.source_file = usable.source_file and other.source_row < usable.source_row))))))
 ),
 bars as (
     select

@@ -1,6 +1,8 @@
 {{ config(materialized="table") }}
 {#- Each input daily bar, kept (reason null) or set aside with a reason: only one clean bar per
-    symbol and trading day enters the rolling metrics. -#}
+    symbol and trading day enters the rolling metrics. Copies of a (symbol, day) are ranked among the
+    usable bars only: a copy that is itself unusable (bad close or volume, ...) is rejected for that
+    reason and can never displace a usable bar as its `duplicate`. -#}
 with bars as (
     select * from {{ ref('stg_fase25__daily_bars') }}
 ),
@@ -9,50 +11,49 @@ calendar as (
     select * from {{ ref('int_trading_days_expanded') }}
 ),
 
--- Duplicate bars are rare: rank copies only within (symbol, date) keys that repeat.
+validated as (
+    select
+        bars.*,
+        case
+            when bars.bar_date is null then 'bad_date'
+            when calendar.is_trading_day is null then 'outside_calendar'
+            when not calendar.is_trading_day then 'closed_day'
+            when bars.close_day is null or isnan(bars.close_day) or bars.close_day <= 0 then 'bad_close'
+            when bars.volume_day is null or isnan(bars.volume_day) or bars.volume_day < 0 then 'bad_volume'
+        end as unusable_reason
+    from bars
+    left join calendar on calendar.calendar_date = bars.bar_date
+),
+
+-- Duplicate bars are rare: rank copies only within (symbol, date) keys that repeat among usable bars.
 repeated as (
-    select symbol, bar_date from bars group by all having count(*) > 1
+    select symbol, bar_date from validated where unusable_reason is null group by all having count(*) > 1
 ),
 
 copies as (
     select
-        bars.source_file,
-        bars.source_row,
+        validated.source_file,
+        validated.source_row,
         row_number() over (
-            partition by bars.symbol, bars.bar_date
-            order by bars.volume_day desc nulls last, bars.close_day desc nulls last, bars.source_file, bars.source_row
+            partition by validated.symbol, validated.bar_date
+            order by validated.volume_day desc, validated.close_day desc, validated.source_file, validated.source_row
         ) as copy_number
-    from bars
+    from validated
     semi join repeated using (symbol, bar_date)
-),
-
-ranked as (
-    select
-        bars.*,
-        calendar.is_trading_day,
-        coalesce(copies.copy_number, 1) as copy_number
-    from bars
-    left join calendar on calendar.calendar_date = bars.bar_date
-    left join copies
-        on copies.source_file = bars.source_file
-       and copies.source_row = bars.source_row
+    where validated.unusable_reason is null
 )
 
 select
-    symbol,
-    bar_date,
-    close_day,
-    volume_day,
-    vwap_day,
-    transactions_day,
-    source_file,
-    source_row,
-    case
-        when bar_date is null then 'bad_date'
-        when is_trading_day is null then 'outside_calendar'
-        when not is_trading_day then 'closed_day'
-        when close_day is null or isnan(close_day) or close_day <= 0 then 'bad_close'
-        when volume_day is null or isnan(volume_day) or volume_day < 0 then 'bad_volume'
-        when copy_number > 1 then 'duplicate'
-    end as reason
-from ranked
+    validated.symbol,
+    validated.bar_date,
+    validated.close_day,
+    validated.volume_day,
+    validated.vwap_day,
+    validated.transactions_day,
+    validated.source_file,
+    validated.source_row,
+    coalesce(validated.unusable_reason, case when copies.copy_number > 1 then 'duplicate' end) as reason
+from validated
+left join copies
+    on copies.source_file = validated.source_file
+   and copies.source_row = validated.source_row
