@@ -22,29 +22,20 @@ import pyarrow.parquet as pq
 import pytest
 
 from dbt_project import input_vars, query, run_dbt
-from liquidity_reference import MEASURES, WindowSpec, close, measure_window
-from tickwindows.download.runner import DownloadSettings, download
+from liquidity_reference import MEASURES, close, measure_window
+from piloted import pilot_into_copy, window_specs
+from tickwindows.download.runner import download
 from tickwindows.emulator.server import Emulator, EmulatorConfig
-from tickwindows.pilot import run_pilot
 from tickwindows.report.data import load_report
 from tickwindows.report.html import render_html
 from tickwindows.report.tables import report_tables
 
-KEY = "sk-liquidity-test-key"
 PILOT_WINDOWS = 6  # stratified by session x liquidity: every session is measured
 MORE_WINDOWS = 10  # then the first 10 manifest windows (in event_id order), some of them new
 # Everything that reads the tick files (the staging models are ephemeral: compiled into each of these).
 SELECT_ALL = ["--select", "stg_ticks__trades+", "stg_ticks__quotes+", "int_tick_windows_fingerprinted+"]
 # Only the liquidity models: nothing else reads the tick files (window_stats would read every file).
 SELECT_LIQUIDITY = ["--select", "int_tick_windows_fingerprinted+"]
-
-
-def window_specs(db: Path) -> dict[str, tuple[WindowSpec, Path, Path]]:
-    rows = query(db, """
-        select event_id, session, epoch_ns(window_start_utc), epoch_ns(event_ts_utc), epoch_ns(window_end_utc),
-               trades_path, quotes_path
-        from int_tick_windows_fingerprinted""")
-    return {r[0]: (WindowSpec(*r[:5]), Path(r[5]), Path(r[6])) for r in rows}
 
 
 def table_values(db: Path) -> dict[tuple[str, str], dict[str, float | None]]:
@@ -161,15 +152,12 @@ def rewrite_quotes(quotes: Path, trades: Path) -> None:
 @pytest.fixture(scope="module")
 def liquidity_setup(clean_build: Path, small_inputs: Path, tmp_path_factory: pytest.TempPathFactory):
     work = tmp_path_factory.mktemp("liquidity")
-    db = work / "warehouse.duckdb"
-    shutil.copy(clean_build, db)
-    ticks = work / "ticks"
     with Emulator(EmulatorConfig(), port=0) as emu:
-        settings = DownloadSettings(db_path=db, out_dir=ticks, base_url=emu.url, api_key=KEY, quiet=True)
-        run_pilot(settings, PILOT_WINDOWS)
+        piloted = pilot_into_copy(clean_build, work, PILOT_WINDOWS, emu)
+        db, ticks = piloted.db, piloted.ticks
         first = build(db, small_inputs, ticks, work, SELECT_ALL)
         yield {"db": db, "inputs": small_inputs, "ticks": ticks, "work": work, "emulator": emu,
-               "settings": settings, "first_output": first}
+               "settings": piloted.settings, "first_output": first}
 
 
 def test_window_liquidity_matches_an_independent_computation(liquidity_setup) -> None:
@@ -278,14 +266,10 @@ def three_windows_after_a_build_without_ticks(clean_build: Path, small_inputs: P
     """Issue 17, item 2, reproduced: a copy of the clean build (run before any download, so the tick staging
     compiled to its empty variant), a pilot of 3 windows, then a build of only the liquidity models."""
     work = tmp_path_factory.mktemp("stale_ticks")
-    db = work / "warehouse.duckdb"
-    shutil.copy(clean_build, db)
-    ticks = work / "ticks"
     with Emulator(EmulatorConfig(), port=0) as emu:
-        settings = DownloadSettings(db_path=db, out_dir=ticks, base_url=emu.url, api_key=KEY, quiet=True)
-        run_pilot(settings, STALE_PILOT_WINDOWS)
-    build(db, small_inputs, ticks, work, SELECT_LIQUIDITY)
-    return db, ticks, work
+        piloted = pilot_into_copy(clean_build, work, STALE_PILOT_WINDOWS, emu)
+    build(piloted.db, small_inputs, piloted.ticks, work, SELECT_LIQUIDITY)
+    return piloted.db, piloted.ticks, work
 
 
 def test_windows_downloaded_after_a_build_without_ticks_are_measured_from_their_files(

@@ -11,7 +11,6 @@ of these wrong would differ from the reference somewhere."""
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -21,14 +20,12 @@ import pytest
 
 from dbt_project import input_vars, query, run_dbt
 from liquidity_reference import MEASURES, WindowSpec, close, measure_window
-from tickwindows.download.runner import DownloadSettings
+from piloted import pilot_into_copy, window_specs
 from tickwindows.emulator.server import Emulator, EmulatorConfig
-from tickwindows.pilot import run_pilot
 
-KEY = "sk-quote-filters-test-key"
 ODD_QUOTES = 0.2  # a fifth of the quotes odd: a twentieth each crossed, locked, zero-size, > $5 wide
 PILOT_WINDOWS = 6  # stratified by session x liquidity: every session
-# Rebuild what reads the tick files: the staging views bind to the files present when they are built.
+# Build what reads the tick files (the tick staging is ephemeral: each reader checks the files when built).
 SELECT = ["--select", "stg_ticks__trades+", "stg_ticks__quotes+", "int_tick_windows_fingerprinted+"]
 ODD_KINDS = ("crossed", "locked", "zero_size", "wide")
 
@@ -38,20 +35,13 @@ Window = tuple[WindowSpec, Path, Path]  # spec, trades file, quotes file
 @pytest.fixture(scope="module")
 def odd_windows(clean_build: Path, small_inputs: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("quote_filters")
-    db = work / "warehouse.duckdb"
-    shutil.copy(clean_build, db)
-    ticks = work / "ticks"
     with Emulator(EmulatorConfig(odd_quotes=ODD_QUOTES), port=0) as emu:
-        settings = DownloadSettings(db_path=db, out_dir=ticks, base_url=emu.url, api_key=KEY, quiet=True)
-        pilot = run_pilot(settings, PILOT_WINDOWS)
-    assert pilot.report.totals["jobs_failed"] == 0
-    run = run_dbt(["build", *SELECT], db, {**input_vars(small_inputs), "ticks_dir": str(ticks)}, work)
+        piloted = pilot_into_copy(clean_build, work, PILOT_WINDOWS, emu)
+    assert piloted.pilot.report.totals["jobs_failed"] == 0
+    db = piloted.db
+    run = run_dbt(["build", *SELECT], db, {**input_vars(small_inputs), "ticks_dir": str(piloted.ticks)}, work)
     assert run.returncode == 0, run.output[-5000:]
-    rows = query(db, """
-        select event_id, session, epoch_ns(window_start_utc), epoch_ns(event_ts_utc), epoch_ns(window_end_utc),
-               trades_path, quotes_path
-        from int_tick_windows_fingerprinted""")
-    windows: dict[str, Window] = {r[0]: (WindowSpec(*r[:5]), Path(r[5]), Path(r[6])) for r in rows}
+    windows: dict[str, Window] = window_specs(db)
     assert len(windows) == PILOT_WINDOWS
     assert {spec.session for spec, _, _ in windows.values()} == {"PM", "RTH", "AH"}
     return {"db": db, "windows": windows}
