@@ -9,7 +9,8 @@
     (its other copies are rejected, e.g. as 'duplicate').
 
     One pass per input: a full outer join of the input rows with the rejected keys, then one aggregate
-    per kept key over the input rows and the kept rows together. Returns one row per problem:
+    of counts per kept key over the input rows and the kept rows together; the input rows a failure
+    names are looked up for the failing keys only. Returns one row per problem:
     kept and rejected, dropped, kept twice, rejected twice, unknown row, read twice. -#}
 {%- set inputs = [
     {'input': 'events', 'read': ref('stg_fase25__events'), 'rejected': ref('events_rejected'),
@@ -84,28 +85,52 @@ with
     having not bool_or(is_read) or max(times_rejected) > 1 or count(*) > 1
 ),
 
--- Each kept key: the input rows that have it (not rejected / rejected) and its rows in the kept table.
+-- Each kept key: how many input rows have it (not rejected / rejected) and its rows in the kept table.
+-- Counts only: the rows a failure message names are looked up for the failing keys alone (below).
 {{ p }}_by_key as (
     select
         {{ keys | join(', ') }},
         sum(kept) as times_kept,
         count(*) filter (where is_read and times_rejected = 0) as rows_open,
-        count(*) filter (where is_read and times_rejected > 0) as rows_rejected,
-        min({'f': source_file, 'r': source_row}) filter (where is_read and times_rejected = 0) as first_open,
-        max({'f': source_file, 'r': source_row}) filter (where is_read and times_rejected = 0) as last_open,
-        min({'f': source_file, 'r': source_row, 'reason': reason}) filter (where is_read and times_rejected > 0)
-            as first_rejected
+        count(*) filter (where is_read and times_rejected > 0) as rows_rejected
     from (
-        select {{ keys | join(', ') }}, 0 as kept, source_file, source_row, is_read, times_rejected, reason
+        select {{ keys | join(', ') }}, 0 as kept, is_read, times_rejected
         from {{ p }}_rows
         where is_read
         union all
         select
             {%- for k in side.kept_keys %} {{ k }} as k{{ loop.index0 }},{% endfor %}
-            1 as kept, null, null, null, null, null
+            1 as kept, null, null
         from {{ side.kept }}
     )
     group by {{ keys | join(', ') }}
+),
+
+{{ p }}_failing_keys as (
+    select *
+    from {{ p }}_by_key
+    where (times_kept > 0 or rows_open > 0) and not (times_kept = 1 and rows_open = 1)
+),
+
+{{ p }}_failing_rows as (
+    select
+        {%- for k in keys %}
+        f.{{ k }},
+        {%- endfor %}
+        f.times_kept,
+        f.rows_open,
+        f.rows_rejected,
+        min({'f': r.source_file, 'r': r.source_row}) filter (where r.times_rejected = 0) as first_open,
+        max({'f': r.source_file, 'r': r.source_row}) filter (where r.times_rejected = 0) as last_open,
+        min({'f': r.source_file, 'r': r.source_row, 'reason': r.reason}) filter (where r.times_rejected > 0)
+            as first_rejected
+    from {{ p }}_failing_keys as f
+    left join {{ p }}_rows as r
+        on r.is_read
+        {%- for k in keys %}
+       and r.{{ k }} is not distinct from f.{{ k }}
+        {%- endfor %}
+    group by all
 ),
 
 {{ p }}_key_failures as (
@@ -136,8 +161,7 @@ with
             else
                 {{ side.label }} || ': in {{ side.kept_name }} but no input row has it'
         end as failure
-    from {{ p }}_by_key
-    where (times_kept > 0 or rows_open > 0) and not (times_kept = 1 and rows_open = 1)
+    from {{ p }}_failing_rows
 ){{ ',' if not loop.last }}
 {%- endfor %}
 
