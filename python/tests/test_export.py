@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -27,14 +28,24 @@ def run_export(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(BIN / "tickwindows"), "export", *args], capture_output=True, text=True, timeout=120)
 
 
-def test_a_go_manifest_is_exported_with_a_matching_sidecar(clean_build: Path, tmp_path: Path) -> None:
-    result = export_manifest(settings(clean_build, tmp_path))
+
+@pytest.fixture(scope="module")
+def export_db(clean_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the clean build for this module's exports: an export releases (pins) what it exports, and
+    that must not land in the session's shared clean_build, which other modules read as never released."""
+    db = tmp_path_factory.mktemp("export") / "warehouse.duckdb"
+    shutil.copy(clean_build, db)
+    return db
+
+
+def test_a_go_manifest_is_exported_with_a_matching_sidecar(export_db: Path, tmp_path: Path) -> None:
+    result = export_manifest(settings(export_db, tmp_path))
     parquet = tmp_path / f"manifest_core_{DATE}.parquet"
     sidecar = json.loads((tmp_path / f"manifest_core_{DATE}.json").read_text())
     assert result.sidecar == tmp_path / f"manifest_core_{DATE}.json"
 
     table = pq.read_table(parquet)
-    expected = query(clean_build, "select * from manifest_core order by event_id")
+    expected = query(export_db, "select * from manifest_core order by event_id")
     assert table.num_rows == len(expected) == sidecar["row_count"]
     ids = table.column("event_id").to_pylist()
     assert ids == sorted(ids) == [r[0] for r in expected]
@@ -43,11 +54,11 @@ def test_a_go_manifest_is_exported_with_a_matching_sidecar(clean_build: Path, tm
     (entry,) = sidecar["files"]
     assert entry["sha256"] == hashlib.sha256(parquet.read_bytes()).hexdigest()
     assert entry["bytes"] == parquet.stat().st_size
-    profile, config_hash, version = query(clean_build, "select profile, config_hash, enrichment_version "
+    profile, config_hash, version = query(export_db, "select profile, config_hash, enrichment_version "
                                                        "from selection_config")[0]
     assert (sidecar["profile"], sidecar["config_hash"], sidecar["enrichment_version"]) == (
         profile, config_hash, version)
-    gate = latest_gate_run(clean_build)
+    gate = latest_gate_run(export_db)
     assert sidecar["gate"]["invocation_id"] == gate["invocation_id"]
     assert sidecar["gate"]["manifest_checksum"] == gate["manifest_checksum"]
     assert sidecar["gate"]["tests_passed"] == gate["tests_passed"] and sidecar["gate"]["go"] is True
@@ -55,18 +66,18 @@ def test_a_go_manifest_is_exported_with_a_matching_sidecar(clean_build: Path, tm
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"manifest_core_{DATE}.json", f"manifest_core_{DATE}.parquet"]
 
 
-def test_exporting_twice_gives_byte_identical_parquet(clean_build: Path, tmp_path: Path) -> None:
-    first = export_manifest(settings(clean_build, tmp_path / "a", enriched=True))
-    second = export_manifest(settings(clean_build, tmp_path / "b", enriched=True))
+def test_exporting_twice_gives_byte_identical_parquet(export_db: Path, tmp_path: Path) -> None:
+    first = export_manifest(settings(export_db, tmp_path / "a", enriched=True))
+    second = export_manifest(settings(export_db, tmp_path / "b", enriched=True))
     for name in (f"manifest_core_{DATE}.parquet", f"events_enriched_{DATE}.parquet"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert [f.sha256 for f in first.files] == [f.sha256 for f in second.files]
 
 
-def test_enriched_exports_every_enriched_event(clean_build: Path, tmp_path: Path) -> None:
-    result = export_manifest(settings(clean_build, tmp_path, enriched=True))
+def test_enriched_exports_every_enriched_event(export_db: Path, tmp_path: Path) -> None:
+    result = export_manifest(settings(export_db, tmp_path, enriched=True))
     enriched = tmp_path / f"events_enriched_{DATE}.parquet"
-    (count,) = query(clean_build, "select count(*) from events_enriched")[0]
+    (count,) = query(export_db, "select count(*) from events_enriched")[0]
     assert pq.read_metadata(enriched).num_rows == count == result.files[1].rows
     # events_enriched is stored by symbol and time: the export's own order is by event_id.
     ids = pq.read_table(enriched, columns=["event_id"]).column("event_id").to_pylist()
@@ -75,13 +86,13 @@ def test_enriched_exports_every_enriched_event(clean_build: Path, tmp_path: Path
     assert sidecar["files"][1]["sha256"] == hashlib.sha256(enriched.read_bytes()).hexdigest()
 
 
-def test_an_existing_export_is_not_overwritten_without_force(clean_build: Path, tmp_path: Path) -> None:
-    export_manifest(settings(clean_build, tmp_path))
+def test_an_existing_export_is_not_overwritten_without_force(export_db: Path, tmp_path: Path) -> None:
+    export_manifest(settings(export_db, tmp_path))
     before = (tmp_path / f"manifest_core_{DATE}.json").read_text()
     with pytest.raises(BadInput, match="--force-overwrite"):
-        export_manifest(settings(clean_build, tmp_path))
+        export_manifest(settings(export_db, tmp_path))
     assert (tmp_path / f"manifest_core_{DATE}.json").read_text() == before
-    export_manifest(settings(clean_build, tmp_path, force_overwrite=True))
+    export_manifest(settings(export_db, tmp_path, force_overwrite=True))
     assert json.loads((tmp_path / f"manifest_core_{DATE}.json").read_text())["row_count"] > 0
 
 
@@ -105,12 +116,12 @@ def test_a_manifest_changed_after_its_go_is_refused(warehouse_copy: Path, tmp_pa
     assert not (tmp_path / "out").exists()
 
 
-def test_cli_exit_codes_and_messages(clean_build: Path, warehouse_copy: Path, tmp_path: Path) -> None:
-    ok = run_export("--db", str(clean_build), "--out", str(tmp_path / "ok"), "--date", DATE)
+def test_cli_exit_codes_and_messages(export_db: Path, warehouse_copy: Path, tmp_path: Path) -> None:
+    ok = run_export("--db", str(export_db), "--out", str(tmp_path / "ok"), "--date", DATE)
     assert ok.returncode == 0, ok.stderr
     assert f"manifest_core_{DATE}.parquet" in ok.stdout and "sha256" in ok.stdout
 
-    again = run_export("--db", str(clean_build), "--out", str(tmp_path / "ok"), "--date", DATE)
+    again = run_export("--db", str(export_db), "--out", str(tmp_path / "ok"), "--date", DATE)
     assert again.returncode == 2 and "--force-overwrite" in again.stderr
 
     with duckdb.connect(str(warehouse_copy)) as con:
@@ -118,7 +129,7 @@ def test_cli_exit_codes_and_messages(clean_build: Path, warehouse_copy: Path, tm
     closed = run_export("--db", str(warehouse_copy), "--out", str(tmp_path / "closed"))
     assert closed.returncode == 3 and "changed since the GO" in closed.stderr and "dbt build" in closed.stderr
 
-    bad_date = run_export("--db", str(clean_build), "--out", str(tmp_path / "d"), "--date", "2025-01-31")
+    bad_date = run_export("--db", str(export_db), "--out", str(tmp_path / "d"), "--date", "2025-01-31")
     assert bad_date.returncode == 2 and "YYYYMMDD" in bad_date.stderr
 
 

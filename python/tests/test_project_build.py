@@ -303,3 +303,34 @@ def test_each_profile_has_its_own_config_hash(small_inputs: Path, tmp_path: Path
         assert run.returncode == 0, run.output[-2000:]
         hashes.add(query(db, "select config_hash from selection_config")[0][0])
     assert len(hashes) == 3
+
+
+# The published tables' column rules are enforced constraints of their contracts (DuckDB checks them as the
+# table is written), not separate test queries: a value they forbid cannot get in.
+FORBIDDEN = [
+    ("events_enriched", "session", "'XX'"),
+    ("events_enriched", "event_id", "null"),
+    ("events_enriched", "passes_all", "null"),
+    ("events_rejected", "reason", "'no_reason'"),
+    ("events_rejected", "reason", "null"),
+    ("manifest_core", "session", "'MIDDAY'"),
+    ("manifest_core", "selection_stage", "'extra'"),
+    ("manifest_core", "batch", "null"),
+    ("manifest_summary", "status", "'maybe'"),
+    ("download_estimate_totals", "calibrated", "null"),
+]
+
+
+@pytest.mark.parametrize(("table", "column", "value"), FORBIDDEN)
+def test_published_tables_refuse_what_their_contract_forbids(table: str, column: str, value: str,
+                                                             clean_build: Path) -> None:
+    with duckdb.connect(str(clean_build), read_only=True) as source, duckdb.connect() as con:
+        rows = source.execute(f"select count(*) from {table}").fetchone()[0]
+        assert rows > 0, table
+        ddl = source.execute("select sql from duckdb_tables() where schema_name = 'main' and table_name = ?",
+                             [table]).fetchone()[0]
+        con.execute(ddl.replace(f"main.{table}", table).replace(f'"main"."{table}"', table))
+        con.execute(f"attach '{clean_build}' as built (read_only)")
+        con.execute(f"insert into {table} select * from built.main.{table}")
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute(f"update {table} set {column} = {value} where rowid = (select min(rowid) from {table})")

@@ -1,5 +1,5 @@
-{#- A view (the staging default): its readers, int_daily_bars_classified (a table), the grain test,
-    the accounting test and gate check 10, each scan the Parquet files, which costs less than writing
+{#- A view (the staging default): its readers, int_daily_bars_classified (a table), the accounting
+    test and gate check 10, each scan the Parquet files, which costs less than writing
     1.6M rows into the warehouse first (make bench). -#}
 {#- Daily bars with the symbol taken from the file name and the contract's column variants folded:
     `date` (DATE) or epoch-ms `timestamp` / `t` (Polygon aggregates: ET midnight of the day, whose

@@ -1,5 +1,5 @@
-{#- A view (the staging default): its readers, int_events_classified (a table), the grain test and
-    the accounting test, each scan the Parquet files, which costs less than writing every event row
+{#- A view (the staging default): its readers, int_events_classified (a table) and the accounting
+    test, each scan the Parquet files, which costs less than writing every event row
     into the warehouse first (make bench). -#}
 {#- One row per input event row, typed and normalised; nothing is dropped here (rejections are
     decided and counted downstream). The timestamp's stored type is read from the Parquet metadata. -#}
