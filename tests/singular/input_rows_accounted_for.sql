@@ -3,10 +3,13 @@
     dropped one).
 
     Input rows are keyed by (source_file, source_row). A rejected table names its input rows by that
-    key; a kept table holds one row per distinct kept key (events_enriched: event_id; daily_metrics:
-    symbol and trading_date = the kept bar's symbol and bar_date), so an input row not rejected must be
-    the one such row of a kept key, and every kept key must have exactly one input row not rejected
-    (its other copies are rejected, e.g. as 'duplicate').
+    key; a kept table holds one row per distinct kept key (events_enriched: symbol, event_ts_utc and
+    event_type, the identity event_id hashes; daily_metrics: symbol and trading_date = the kept bar's
+    symbol and bar_date), so an input row not rejected must be the one such row of a kept key, and
+    every kept key must have exactly one input row not rejected (its other copies are rejected, e.g. as
+    'duplicate'). The events are keyed by the columns, not by event_id: the same identity (a kept row
+    has all three), without an md5 per input row and a group by 32-character strings (21.5 s of a
+    10M-event build; make bench).
 
     One pass per input: a full outer join of the input rows with the rejected keys, then one aggregate
     of counts per kept key over the input rows and the kept rows together; the input rows a failure
@@ -15,8 +18,8 @@
 {%- set inputs = [
     {'input': 'events', 'read': ref('stg_fase25__events'), 'rejected': ref('events_rejected'),
      'rejected_name': 'events_rejected', 'kept': ref('events_enriched'), 'kept_name': 'events_enriched',
-     'read_keys': ['event_id'], 'kept_keys': ['event_id'],
-     'label': "'event ' || coalesce(k0, 'null')"},
+     'read_keys': ['symbol', 'event_ts_utc', 'event_type'], 'kept_keys': ['symbol', 'event_ts_utc', 'event_type'],
+     'label': "'event ' || " ~ event_id('k0', 'k1', 'k2')},
     {'input': 'daily_bars', 'read': ref('stg_fase25__daily_bars'), 'rejected': ref('daily_bars_rejected'),
      'rejected_name': 'daily_bars_rejected', 'kept': ref('daily_metrics'), 'kept_name': 'daily_metrics',
      'read_keys': ['symbol', 'bar_date'], 'kept_keys': ['symbol', 'trading_date'],

@@ -29,5 +29,5 @@ typed as (
 select
     *,
     -- Stable identity of an event: the same (symbol, instant, type) always gets the same id.
-    md5(concat_ws('|', symbol, epoch_ns(event_ts_utc), event_type)) as event_id
+    {{ event_id('symbol', 'event_ts_utc', 'event_type') }} as event_id
 from typed
