@@ -150,8 +150,8 @@ def dbt(args: list[str], db: Path, ticks: Path, memory: str | None = None) -> Ru
     model_s = sum(r["execution_time"] for r in results if r["unique_id"].endswith("." + MODEL))
     with duckdb.connect(str(db), read_only=True) as con:
         exists = con.execute("select count(*) from information_schema.tables where table_name = ?", [MODEL]).fetchone()
-        row = con.execute(f"select count(distinct event_id) from main.{MODEL}").fetchone() if exists and exists[0] \
-            else None
+        row = (con.execute(f"select count(distinct event_id) from intermediate.{MODEL}").fetchone()
+               if exists and exists[0] else None)
     return Run(model_s, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, int(row[0]) if row else 0)
 
 

@@ -40,5 +40,5 @@ def window_specs(db: Path) -> dict[str, tuple[WindowSpec, Path, Path]]:
     rows = query(db, """
         select event_id, session, epoch_ns(window_start_utc), epoch_ns(event_ts_utc), epoch_ns(window_end_utc),
                trades_path, quotes_path
-        from int_tick_windows_fingerprinted""")
+        from intermediate.int_tick_windows_fingerprinted""")
     return {r[0]: (WindowSpec(*r[:5]), Path(r[5]), Path(r[6])) for r in rows}

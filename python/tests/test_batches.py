@@ -299,7 +299,7 @@ def test_check_15_reads_the_released_pins_not_the_models_view_of_them(
     selection reads shows no pins at all."""
     assert release(warehouse_copy).returncode == 0
     with duckdb.connect(str(warehouse_copy)) as con:
-        con.execute("create or replace view stg_tickwindows__manifest_batches as"
+        con.execute("create or replace view staging.stg_tickwindows__manifest_batches as"
                     " select * from manifest_batches where false")
         con.execute("delete from manifest_core where event_id = (select min(event_id) from manifest_batches)")
     run = run_dbt(["test", "--select", "tag:gate"], warehouse_copy, input_vars(small_inputs), tmp_path)

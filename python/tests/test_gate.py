@@ -260,7 +260,7 @@ def _recompute_daily_metrics(con: duckdb.DuckDBPyConnection, symbol: str) -> Non
                    count(*) over w as history_days
             from (select symbol, bar_date as trading_date, close_day, volume_day, vwap_day, transactions_day,
                          coalesce(vwap_day, close_day) * volume_day as dollar_volume_day
-                  from int_daily_bars_classified where reason is null and symbol = ?)
+                  from intermediate.int_daily_bars_classified where reason is null and symbol = ?)
             window w as (partition by symbol order by trading_date rows between 20 preceding and 1 preceding))
         """, [symbol])
 
@@ -275,11 +275,11 @@ def test_lookahead_baselines_are_rebuilt_from_the_input_not_the_models_bars(
     symbol, day = query(
         warehouse_copy, f"select symbol, trading_date from manifest_core where event_id = {FIRST_EVENT}")[0]
     (before,) = query(warehouse_copy, f"""
-        select max(bar_date) from int_daily_bars_classified
+        select max(bar_date) from intermediate.int_daily_bars_classified
         where symbol = '{symbol}' and reason is null and bar_date < date '{day}'""")[0]
     assert before is not None
     with duckdb.connect(str(warehouse_copy)) as con:
-        con.execute("""update int_daily_bars_classified set volume_day = volume_day * 3
+        con.execute("""update intermediate.int_daily_bars_classified set volume_day = volume_day * 3
                        where symbol = ? and bar_date = ? and reason is null""", [symbol, before])
         _recompute_daily_metrics(con, symbol)
     run = run_dbt(["test", "--select", "gate_10_no_lookahead"], warehouse_copy, input_vars(small_inputs), tmp_path)
@@ -354,11 +354,11 @@ def test_a_missing_prediction_is_a_no_go_not_a_smaller_estimate(
     (as `dbt build` would) and the gate evaluated: checks 12-13 fail naming the events covered."""
     with duckdb.connect(str(warehouse_copy)) as con:
         con.execute(f"""
-            update int_daily_metrics_rolling set volume_day = null, transactions_day = null
+            update intermediate.int_daily_metrics_rolling set volume_day = null, transactions_day = null
             where (symbol, trading_date) in
                   (select symbol, trading_date from manifest_core where event_id = {FIRST_EVENT})""")
-        lost = con.execute(
-            "select count(*) from int_manifest_rows_predicted where predicted_trades_base is null").fetchone()[0]
+        lost = con.execute("select count(*) from intermediate.int_manifest_rows_predicted"
+                           " where predicted_trades_base is null").fetchone()[0]
         selected = con.execute("select count(*) from manifest_core").fetchone()[0]
     assert lost >= 1
     rebuilt = run_dbt(["run", "--select", "int_estimate_draws_simulated+"], warehouse_copy, input_vars(small_inputs),
@@ -385,7 +385,7 @@ SELECTION_MODELS = ["int_selection_config_resolved", "int_events_filtered", "int
 
 def _project_with_profiles(dest: Path, edit) -> Path:
     """A copy of the dbt project whose seeds/selection_profiles.csv is changed by `edit(rows)`."""
-    for name in ("dbt_project.yml", "profiles.yml"):
+    for name in ("dbt_project.yml", "profiles.yml", "selectors.yml"):
         shutil.copy(REPO / name, dest / name)
     for folder in ("models", "macros", "tests", "seeds"):
         shutil.copytree(REPO / folder, dest / folder)

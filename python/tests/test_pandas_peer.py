@@ -73,18 +73,19 @@ def test_peer_rejects_ranks_and_fills_like_dbt(small_inputs: Path, clean_build: 
     result = run_peer(small_inputs)
     assert_same_rejections(clean_build, result)
     funnel = query(clean_build, """
-        select (select count(*) from stg_fase25__events), (select count(*) from events_enriched),
+        select (select count(*) from staging.stg_fase25__events), (select count(*) from events_enriched),
                (select count(*) from events_enriched where passes_all),
-               (select count(*) from int_selection_candidates_ranked where survives_overlap),
+               (select count(*) from intermediate.int_selection_candidates_ranked where survives_overlap),
                (select count(*) from daily_metrics)""")[0]
     c = result.counts
     counted = (c["input_rows"], c["enriched_events"], c["eligible_events"], c["surviving_events"], c["metric_days"])
     assert counted == funnel
-    quotas = query(clean_build, f"select {', '.join(result.quotas)} from int_selection_quotas_computed")[0]
+    quotas = query(clean_build, f"select {', '.join(result.quotas)} from intermediate.int_selection_quotas_computed")[0]
     assert tuple(result.quotas.values()) == tuple(int(v) for v in quotas)
     # The global rank the fill stage used: the selected events' selection_rank in the candidates.
     ranks = dict(query(clean_build, """
-        select event_id, selection_rank from int_selection_candidates_ranked join manifest_core using (event_id)"""))
+        select event_id, selection_rank
+        from intermediate.int_selection_candidates_ranked join manifest_core using (event_id)"""))
     assert dict(zip(result.manifest["event_id"], result.manifest["selection_rank"], strict=False)) == ranks
 
 
@@ -158,9 +159,9 @@ def test_peer_matches_dbt_on_edge_rows_the_demo_lacks(
     bars = pq.read_table(second)
     last = bars.to_pylist()[-1]
     saturday = query(clean_build, """
-        select max(calendar_date) from int_trading_days_expanded
+        select max(calendar_date) from intermediate.int_trading_days_expanded
         where isodow(calendar_date) = 6
-          and calendar_date < (select max(bar_date) from int_daily_bars_classified)""")[0][0]
+          and calendar_date < (select max(bar_date) from intermediate.int_daily_bars_classified)""")[0][0]
     copies = [dict(last, close=0.0), dict(last, date=saturday)]
     pq.write_table(pa.concat_tables([bars, pa.Table.from_pylist(copies, schema=bars.schema)]), second)
 

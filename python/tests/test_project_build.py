@@ -49,7 +49,7 @@ def test_manifest_satisfies_the_selection_rules(clean_build: Path) -> None:
     missing = query(clean_build, """
         select count(*) from (
             select symbol, arg_min(event_id, selection_rank) as best
-            from int_selection_candidates_ranked where survives_overlap group by symbol) b
+            from intermediate.int_selection_candidates_ranked where survives_overlap group by symbol) b
         left join manifest_core m on m.event_id = b.best
         where m.event_id is null or m.selection_stage <> 'one' or m.symbol_rank <> 1""")[0][0]
     assert missing == 0
@@ -66,7 +66,7 @@ def test_windows_never_overlap_within_a_symbol(clean_build: Path) -> None:
 
 
 def test_every_input_row_is_accounted_for(clean_build: Path) -> None:
-    inputs = query(clean_build, "select count(*) from stg_fase25__events")[0][0]
+    inputs = query(clean_build, "select count(*) from staging.stg_fase25__events")[0][0]
     enriched = query(clean_build, "select count(*) from events_enriched")[0][0]
     rejected = dict(query(clean_build, "select reason, count(*) from events_rejected group by 1"))
     assert enriched + sum(rejected.values()) == inputs
@@ -102,7 +102,7 @@ def test_an_event_kept_and_rejected_plus_a_dropped_one_is_named(
     neither kept nor rejected): the counts still balance, which the count comparison used to pass; the
     identities do not, and both input rows are named."""
     kept_file, kept_row, kept_id = query(warehouse_copy, """
-        select source_file, source_row, event_id from int_events_classified
+        select source_file, source_row, event_id from intermediate.int_events_classified
         where reason is null order by source_file, source_row limit 1""")[0]
     gone_file, gone_row, gone_id = query(warehouse_copy, """
         select source_file, source_row, event_id from events_rejected
@@ -112,9 +112,9 @@ def test_an_event_kept_and_rejected_plus_a_dropped_one_is_named(
             insert into events_rejected
             select event_id, symbol, symbol_raw, event_ts_utc, event_ts_et, trading_date, event_type, score,
                    legacy_session, source_file, source_row, 'duplicate'
-            from int_events_classified where source_file = ? and source_row = ?""", [kept_file, kept_row])
+            from intermediate.int_events_classified where source_file = ? and source_row = ?""", [kept_file, kept_row])
         con.execute("delete from events_rejected where source_file = ? and source_row = ?", [gone_file, gone_row])
-    assert counts_balance(warehouse_copy, "stg_fase25__events", "events_enriched", "events_rejected")
+    assert counts_balance(warehouse_copy, "staging.stg_fase25__events", "events_enriched", "events_rejected")
     returncode, failures = accounting_failures(warehouse_copy, small_inputs, tmp_path)
     assert returncode != 0
     assert failures == {
@@ -131,16 +131,17 @@ def test_a_daily_bar_kept_and_rejected_plus_a_dropped_one_is_named(
     """A kept bar also put in daily_bars_rejected, and another kept bar's daily_metrics row deleted (so
     it is neither kept nor rejected): the counts balance, the identities do not."""
     kept = query(warehouse_copy, """
-        select source_file, source_row, symbol, bar_date from int_daily_bars_classified
+        select source_file, source_row, symbol, bar_date from intermediate.int_daily_bars_classified
         where reason is null order by source_file, source_row limit 2""")
     (kept_file, kept_row, kept_symbol, kept_day), (gone_file, gone_row, gone_symbol, gone_day) = kept
     with duckdb.connect(str(warehouse_copy)) as con:
         con.execute("""
             insert into daily_bars_rejected
             select symbol, bar_date, close_day, volume_day, source_file, source_row, 'duplicate'
-            from int_daily_bars_classified where source_file = ? and source_row = ?""", [kept_file, kept_row])
+            from intermediate.int_daily_bars_classified
+            where source_file = ? and source_row = ?""", [kept_file, kept_row])
         con.execute("delete from daily_metrics where symbol = ? and trading_date = ?", [gone_symbol, gone_day])
-    assert counts_balance(warehouse_copy, "stg_fase25__daily_bars", "daily_metrics", "daily_bars_rejected")
+    assert counts_balance(warehouse_copy, "staging.stg_fase25__daily_bars", "daily_metrics", "daily_bars_rejected")
     returncode, failures = accounting_failures(warehouse_copy, small_inputs, tmp_path)
     assert returncode != 0
     assert failures == {
@@ -164,7 +165,7 @@ def test_kept_twice_rejected_twice_and_unknown_rows_are_named(
         select source_file, source_row, event_id from events_rejected where reason = 'duplicate'
           and event_id in (select event_id from events_enriched) order by source_file, source_row limit 1""")[0]
     kept_copy_file, kept_copy_row = query(warehouse_copy, f"""
-        select source_file, source_row from int_events_classified
+        select source_file, source_row from intermediate.int_events_classified
         where event_id = '{copy_id}' and reason is null""")[0]
     kept_id = query(warehouse_copy, f"select min(event_id) from events_enriched where event_id <> '{copy_id}'")[0][0]
     with duckdb.connect(str(warehouse_copy)) as con:

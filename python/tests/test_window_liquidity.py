@@ -45,7 +45,8 @@ def table_values(db: Path) -> dict[tuple[str, str], dict[str, float | None]]:
 
 def measured_by(db: Path) -> dict[str, str]:
     """event_id -> the dbt invocation that measured it."""
-    rows = query(db, "select event_id, any_value(invocation_id) from int_window_liquidity_measured group by 1")
+    rows = query(db, "select event_id, any_value(invocation_id)"
+                     " from intermediate.int_window_liquidity_measured group by 1")
     return dict(rows)
 
 
@@ -292,11 +293,13 @@ def test_a_warehouse_measured_before_trades_unsigned_upgrades_with_a_plain_build
     the v1 fingerprints) is upgraded by a plain `dbt build`: the column is added and every window re-measured."""
     db, ticks, work = three_windows_after_a_build_without_ticks
     with duckdb.connect(str(db)) as con:  # the v1 table: the same columns but trades_unsigned, other fingerprints
-        con.execute("alter table int_window_liquidity_measured drop column trades_unsigned")
-        con.execute("update int_window_liquidity_measured set fingerprint = md5('liquidity-v1' || fingerprint)")
+        con.execute("alter table intermediate.int_window_liquidity_measured drop column trades_unsigned")
+        con.execute("update intermediate.int_window_liquidity_measured"
+                    " set fingerprint = md5('liquidity-v1' || fingerprint)")
     output = build(db, small_inputs, ticks, work, [])
     assert windows_to_measure(output) == STALE_PILOT_WINDOWS
-    assert query(db, "select count(*) from int_window_liquidity_measured where trades_unsigned is null")[0][0] == 0
+    assert query(db, "select count(*) from intermediate.int_window_liquidity_measured"
+                     " where trades_unsigned is null")[0][0] == 0
     assert assert_table_matches_reference(db) == 2 * STALE_PILOT_WINDOWS * len(MEASURES)
 
 
