@@ -4,6 +4,9 @@
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}
         {{ target.schema }}
+    {%- elif node is not none and node.resource_type == 'test' -%}
+        {#- stored test failures keep dbt's own schema, main_dbt_test__audit -#}
+        {{ target.schema }}_{{ custom_schema_name | trim }}
     {%- else -%}
         {{ custom_schema_name | trim }}
     {%- endif -%}
