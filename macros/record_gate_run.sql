@@ -84,7 +84,7 @@
         {% for m in messages %}{{ log("  - " ~ m, info=True) }}{% endfor %}
     {% endif %}
 
-    {{ tickwindows_table_ddl() }}
+    {#- main.gate_runs exists: the on-run-start hook creates it (macros/tickwindows_tables.sql). -#}
     insert into main.gate_runs by name select
         cast(now() as timestamp) as evaluated_at,
         {{ sql_literal(invocation_id) }} as invocation_id,

@@ -47,6 +47,19 @@ def build(db: Path, inputs: Path, work: Path, **extra: object) -> None:
     assert latest_gate_run(db)["go"] is True
 
 
+def inputs_without_event(source: Path, dest: Path, symbol: str, ts: object) -> Path:
+    """A copy of the inputs `source` without the event of `symbol` at `ts` (UTC): an upstream correction,
+    the detector no longer reports that event."""
+    shutil.copytree(source, dest)
+    with duckdb.connect() as con:
+        for part in sorted((dest / "events").glob("*.parquet")):
+            con.execute(f"""copy (select * from read_parquet('{part}')
+                                  where not (upper(trim(symbol)) = ? and "timestamp" = ?))
+                            to '{part}.new' (format parquet)""", [symbol, ts])
+            (part.parent / f"{part.name}.new").replace(part)
+    return dest
+
+
 @pytest.fixture(scope="module")
 def stages(tmp_path_factory: pytest.TempPathFactory) -> list[Stage]:
     root = tmp_path_factory.mktemp("growing")
@@ -221,14 +234,7 @@ def test_a_pinned_event_gone_from_the_inputs_stays_flagged_and_counted(
     db.write_bytes(sequence.read_bytes())
     gone_id, symbol, ts, batch = query(
         db, "select event_id, symbol, event_ts_utc, batch from manifest_batches order by event_id limit 1")[0]
-    inputs = tmp_path / "inputs"
-    shutil.copytree(stages[-1].inputs, inputs)
-    with duckdb.connect() as con:  # an upstream correction: the detector no longer reports that event
-        for part in sorted((inputs / "events").glob("*.parquet")):
-            con.execute(f"""copy (select * from read_parquet('{part}')
-                                  where not (upper(trim(symbol)) = ? and "timestamp" = ?))
-                            to '{part}.new' (format parquet)""", [symbol, ts])
-            (part.parent / f"{part.name}.new").replace(part)
+    inputs = inputs_without_event(stages[-1].inputs, tmp_path / "inputs", symbol, ts)
     build(db, inputs, tmp_path / "b")
     row = query(db, "select still_eligible, not_eligible_reason, batch from manifest_core"
                     f" where event_id = '{gone_id}'")
@@ -271,14 +277,7 @@ def test_a_selective_build_keeps_a_pinned_event_that_left_the_inputs(
     gone_id, symbol, ts = query(warehouse_copy, """
         select b.event_id, b.symbol, e.event_ts_utc from manifest_batches b join events_enriched e using (event_id)
         order by b.event_id limit 1""")[0]
-    inputs = tmp_path / "inputs"
-    shutil.copytree(small_inputs, inputs)
-    with duckdb.connect() as con:  # an upstream correction: the detector no longer reports that event
-        for part in sorted((inputs / "events").glob("*.parquet")):
-            con.execute(f"""copy (select * from read_parquet('{part}')
-                                  where not (upper(trim(symbol)) = ? and "timestamp" = ?))
-                            to '{part}.new' (format parquet)""", [symbol, ts])
-            (part.parent / f"{part.name}.new").replace(part)
+    inputs = inputs_without_event(small_inputs, tmp_path / "inputs", symbol, ts)
     assert query(warehouse_copy, f"select count(*) from events_enriched where event_id = '{gone_id}'") == [(1,)]
     run = run_dbt(["build", "--select", "source:fase25+"], warehouse_copy, input_vars(inputs), tmp_path / "b")
     assert run.returncode == 0, run.output[-5000:]
