@@ -52,11 +52,12 @@ DEFECTS = {
         f"insert into manifest_core select * from manifest_core where event_id = {FIRST_EVENT}",  # a duplicated event
     ],
     "gate_09_filters_reverified": [
-        f"update events_enriched set rvol_day = 0.1 where event_id = {FIRST_EVENT}",
+        # events_enriched and daily_metrics are views: the damage goes where their rows are stored.
+        f"update intermediate.int_events_classified set rvol_day = 0.1 where event_id = {FIRST_EVENT} and reason is null",
     ],
     "gate_10_no_lookahead": [
         # A baseline that includes its own day: the mean over the previous rows AND day D.
-        """update daily_metrics
+        """update intermediate.int_daily_metrics_rolling
            set adv20_volume = (coalesce(adv20_volume, 0) * history_days + volume_day) / (history_days + 1)
            where (symbol, trading_date) in (select symbol, trading_date from manifest_core)""",
     ],
@@ -234,7 +235,7 @@ def test_an_event_without_its_daily_metrics_row_is_a_no_go(
     event, symbol, day = query(
         warehouse_copy, f"select event_id, symbol, trading_date from manifest_core where event_id = {FIRST_EVENT}")[0]
     with duckdb.connect(str(warehouse_copy)) as con:
-        con.execute(f"delete from daily_metrics where symbol = '{symbol}' and trading_date = date '{day}'")
+        con.execute(f"delete from intermediate.int_daily_metrics_rolling where symbol = '{symbol}' and trading_date = date '{day}'")
     run = evaluate_gate(warehouse_copy, small_inputs, tmp_path)
     assert run.returncode != 0
     verdict = latest_gate_run(warehouse_copy)
@@ -247,14 +248,14 @@ def test_an_event_without_its_daily_metrics_row_is_a_no_go(
 
 
 def _recompute_daily_metrics(con: duckdb.DuckDBPyConnection, symbol: str) -> None:
-    """daily_metrics rows of `symbol` rebuilt the model's way (left-closed window frame) from the
+    """daily_metrics rows (stored in int_daily_metrics_rolling) of `symbol` rebuilt the model's way (left-closed window frame) from the
     kept rows of int_daily_bars_classified as they now stand."""
-    con.execute("delete from daily_metrics where symbol = ?", [symbol])
+    con.execute("delete from intermediate.int_daily_metrics_rolling where symbol = ?", [symbol])
     con.execute("""
-        insert into daily_metrics
+        insert into intermediate.int_daily_metrics_rolling by name
         select symbol, trading_date, close_day, volume_day, vwap_day, transactions_day, dollar_volume_day,
-               adv20_volume, adv20_dollar, cast(history_days as integer),
-               case when history_days > 0 and adv20_volume > 0 then volume_day / adv20_volume end
+               adv20_volume, adv20_dollar, cast(history_days as integer) as history_days,
+               case when history_days > 0 and adv20_volume > 0 then volume_day / adv20_volume end as rvol_day
         from (
             select *, avg(volume_day) over w as adv20_volume, avg(dollar_volume_day) over w as adv20_dollar,
                    count(*) over w as history_days
@@ -370,7 +371,10 @@ def test_a_missing_prediction_is_a_no_go_not_a_smaller_estimate(
     assert run.returncode != 0
     verdict = latest_gate_run(warehouse_copy)
     assert verdict["go"] is False
-    assert set(verdict["failed_checks"].split(",")) == {"gate_12_storage_p90", "gate_13_download_time_p90"}
+    # daily_metrics is a view of the rolling table, so the day's lost figures show there too, and check 09
+    # finds events_enriched (classified before the loss) no longer agreeing with them.
+    assert set(verdict["failed_checks"].split(",")) == {"gate_09_filters_reverified", "gate_12_storage_p90",
+                                                        "gate_13_download_time_p90"}
     for check in ("gate_12_storage_p90", "gate_13_download_time_p90"):
         message = _message_of(verdict, check)
         assert f"cover {selected - lost} of the {selected} events" in message, message
@@ -379,7 +383,7 @@ def test_a_missing_prediction_is_a_no_go_not_a_smaller_estimate(
 
 # ---------------------------------------------------------------- a bad profile row stops the build
 
-SELECTION_MODELS = ["int_selection_config_resolved", "int_events_filtered", "int_selection_candidates_ranked",
+SELECTION_MODELS = ["int_selection_config_resolved", "events_enriched", "int_selection_candidates_ranked",
                     "int_manifest_selected", "manifest_core"]
 
 

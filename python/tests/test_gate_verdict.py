@@ -198,7 +198,7 @@ def test_a_dbt_run_of_a_judged_model_records_a_no_go_naming_it(
     a NO-GO naming what was rebuilt. A run of a model no check judges records nothing."""
     runs = "select count(*) from gate_runs"
     (before,) = query(warehouse_copy, runs)[0]
-    run = run_dbt(["run", "--select", "int_event_study_summarized"], warehouse_copy, input_vars(small_inputs), tmp_path)
+    run = run_dbt(["run", "--select", "event_study"], warehouse_copy, input_vars(small_inputs), tmp_path)
     assert run.returncode == 0, run.output[-3000:]
     assert query(warehouse_copy, runs) == [(before,)]
     run = run_dbt(["run", "--select", "download_estimate_totals"], warehouse_copy, input_vars(small_inputs), tmp_path)

@@ -140,7 +140,9 @@ def test_a_daily_bar_kept_and_rejected_plus_a_dropped_one_is_named(
             select symbol, bar_date, close_day, volume_day, source_file, source_row, 'duplicate'
             from intermediate.int_daily_bars_classified
             where source_file = ? and source_row = ?""", [kept_file, kept_row])
-        con.execute("delete from daily_metrics where symbol = ? and trading_date = ?", [gone_symbol, gone_day])
+        # daily_metrics is a view of the rolling table: the row goes from where it is stored.
+        con.execute("delete from intermediate.int_daily_metrics_rolling where symbol = ? and trading_date = ?",
+                    [gone_symbol, gone_day])
     assert counts_balance(warehouse_copy, "staging.stg_fase25__daily_bars", "daily_metrics", "daily_bars_rejected")
     returncode, failures = accounting_failures(warehouse_copy, small_inputs, tmp_path)
     assert returncode != 0
@@ -169,7 +171,9 @@ def test_kept_twice_rejected_twice_and_unknown_rows_are_named(
         where event_id = '{copy_id}' and reason is null""")[0]
     kept_id = query(warehouse_copy, f"select min(event_id) from events_enriched where event_id <> '{copy_id}'")[0][0]
     with duckdb.connect(str(warehouse_copy)) as con:
-        con.execute("insert into events_enriched select * from events_enriched where event_id = ?", [kept_id])
+        # events_enriched is a view of the kept rows of int_events_classified: the copy goes there.
+        con.execute("""insert into intermediate.int_events_classified select * from intermediate.int_events_classified
+                       where event_id = ? and reason is null""", [kept_id])
         con.execute("""insert into events_rejected select * from events_rejected
                        where source_file = ? and source_row = ?""", [twice_file, twice_row])
         con.execute("""insert into events_rejected select * replace (source_row + 1000000 as source_row)
@@ -307,31 +311,56 @@ def test_each_profile_has_its_own_config_hash(small_inputs: Path, tmp_path: Path
 
 
 # The published tables' column rules are enforced constraints of their contracts (DuckDB checks them as the
-# table is written), not separate test queries: a value they forbid cannot get in.
+# table is written), not separate test queries: a value they forbid cannot get in. events_enriched is a view
+# of the kept rows of intermediate.int_events_classified, whose constraints hold a kept row's rules.
+KEPT = "reason is null"
 FORBIDDEN = [
-    ("events_enriched", "session", "'XX'"),
-    ("events_enriched", "event_id", "null"),
-    ("events_enriched", "passes_all", "null"),
-    ("events_rejected", "reason", "'no_reason'"),
-    ("events_rejected", "reason", "null"),
-    ("manifest_core", "session", "'MIDDAY'"),
-    ("manifest_core", "selection_stage", "'extra'"),
-    ("manifest_core", "batch", "null"),
-    ("manifest_summary", "status", "'maybe'"),
-    ("download_estimate_totals", "calibrated", "null"),
+    ("intermediate.int_events_classified", "session", "'XX'", "true"),
+    ("intermediate.int_events_classified", "event_id", "null", KEPT),
+    ("intermediate.int_events_classified", "session", "null", KEPT),
+    ("intermediate.int_events_classified", "trading_date", "null", KEPT),
+    ("events_rejected", "reason", "'no_reason'", "true"),
+    ("events_rejected", "reason", "null", "true"),
+    ("manifest_core", "session", "'MIDDAY'", "true"),
+    ("manifest_core", "selection_stage", "'extra'", "true"),
+    ("manifest_core", "batch", "null", "true"),
+    ("manifest_summary", "status", "'maybe'", "true"),
+    ("download_estimate_totals", "calibrated", "null", "true"),
 ]
 
 
-@pytest.mark.parametrize(("table", "column", "value"), FORBIDDEN)
-def test_published_tables_refuse_what_their_contract_forbids(table: str, column: str, value: str,
+@pytest.mark.parametrize(("relation", "column", "value", "where"), FORBIDDEN)
+def test_published_tables_refuse_what_their_contract_forbids(relation: str, column: str, value: str, where: str,
                                                              clean_build: Path) -> None:
+    schema, table = relation.split(".") if "." in relation else ("main", relation)
     with duckdb.connect(str(clean_build), read_only=True) as source, duckdb.connect() as con:
-        rows = source.execute(f"select count(*) from {table}").fetchone()[0]
-        assert rows > 0, table
-        ddl = source.execute("select sql from duckdb_tables() where schema_name = 'main' and table_name = ?",
-                             [table]).fetchone()[0]
-        con.execute(ddl.replace(f"main.{table}", table).replace(f'"main"."{table}"', table))
+        rows = source.execute(f"select count(*) from {relation} where {where}").fetchone()[0]
+        assert rows > 0, relation
+        ddl = source.execute("select sql from duckdb_tables() where schema_name = ? and table_name = ?",
+                             [schema, table]).fetchone()[0]
+        con.execute(ddl.replace(f"{schema}.{table}", table).replace(f'"{schema}"."{table}"', table))
         con.execute(f"attach '{clean_build}' as built (read_only)")
-        con.execute(f"insert into {table} select * from built.main.{table}")
+        con.execute(f"insert into {table} select * from built.{schema}.{table}")
         with pytest.raises(duckdb.ConstraintException):
-            con.execute(f"update {table} set {column} = {value} where rowid = (select min(rowid) from {table})")
+            con.execute(f"update {table} set {column} = {value} where rowid = (select min(rowid) from {table} where {where})")
+
+
+def test_a_build_drops_what_older_versions_left_in_the_layers(
+    warehouse_copy: Path, small_inputs: Path, tmp_path: Path
+) -> None:
+    """What an older version left behind goes at the next invocation (on-run-start): a staging model's
+    copy in `main` (before schemas per layer) and a model no longer defined in schema intermediate
+    (int_events_filtered, folded into the events_enriched view). A table of the analyst's own in `main`
+    and the current models stay."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("create view main.stg_fase25__events as select 1 as x")
+        con.execute("create view intermediate.int_events_filtered as select * from intermediate.int_events_classified")
+        con.execute("create table main.analyst_notes as select 'keep me' as note")
+    run = run_dbt(["run", "--select", "int_trading_days_expanded"], warehouse_copy, input_vars(small_inputs), tmp_path)
+    assert run.returncode == 0, run.output[-3000:]
+    assert "dropping main.stg_fase25__events: it now lives in schema staging" in run.output
+    assert "dropping intermediate.int_events_filtered: no model of this project defines it any more" in run.output
+    relations = set(query(warehouse_copy, "select table_schema || '.' || table_name from information_schema.tables"))
+    assert ("main.stg_fase25__events",) not in relations and ("intermediate.int_events_filtered",) not in relations
+    assert {("main.analyst_notes",), ("intermediate.int_events_classified",), ("main.events_enriched",),
+            ("staging.stg_fase25__events",)} <= relations

@@ -19,7 +19,7 @@ pins as (
 
 kept as (
     select event_id, passes_all, f1_price, f2_dollar_volume, f3_rvol, f4_adv20_dollar, f5_history
-    from {{ ref('int_events_filtered') }}
+    from {{ ref('events_enriched') }}
     semi join pins using (event_id)
 ),
 

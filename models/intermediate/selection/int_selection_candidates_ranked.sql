@@ -10,7 +10,7 @@ with pins as (
 ),
 
 eligible as (
-    select * from {{ ref('int_events_filtered') }}
+    select * from {{ ref('events_enriched') }}
     anti join pins using (event_id)
     where passes_all
 ),

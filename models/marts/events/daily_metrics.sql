@@ -1,4 +1,7 @@
-{#- Published: one row per symbol and trading day with left-closed 20-row baselines (logic: int_daily_metrics_rolling). -#}
+{{ config(materialized='view') }}
+{#- Published: one row per symbol and trading day with left-closed 20-row baselines (logic:
+    int_daily_metrics_rolling, a table the event classification and the estimates also read). A view,
+    not a second copy of the rows. -#}
 with source_model as (
     select * from {{ ref('int_daily_metrics_rolling') }}
 ),
