@@ -32,11 +32,18 @@ copies as (
     where hash(event_id) in (select id_hash from repeated_hashes)
 ),
 
+-- New York's offset per UTC day of the calendar's years: one hash join instead of a time-zone
+-- lookup per row (macros/time_zones.sql; an event outside those days takes the lookup).
+utc_offsets as (
+    {{ new_york_offsets_by_utc_day('calendar', 'calendar_date') | indent(4) }}
+),
+
 in_et as (
     select
         events.*,
-        {{ utc_to_et('events.event_ts_utc') }} as event_ts_et
+        {{ utc_to_et_by_day('events.event_ts_utc', 'utc_offsets') }} as event_ts_et
     from events
+    left join utc_offsets on utc_offsets.utc_date = cast(events.event_ts_utc as date)
 ),
 
 placed as (
