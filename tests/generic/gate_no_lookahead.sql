@@ -6,11 +6,13 @@
     as in the model), close_day > 0 and volume_day >= 0 (neither null nor NaN), and it is the first of
     the usable copies of its (symbol, bar_date) by volume_day desc, close_day desc, then source_file,
     source_row (an unusable copy never displaces a usable one); that first copy is found with an
-    anti-join (no other usable copy ranks before it), not the model's row_number window. The baselines are then an equi-join on the previous 1..20
-    row numbers, not a window frame. Checked for every row an event of `manifest` uses, plus a
-    reproducible ~2 % sample of all rows. A baseline that includes day D fails. Fails closed: a
-    selected event whose (symbol, trading_date) has no row in `model`, or a row without a kept daily
-    bar, cannot be checked and fails. -#}
+    anti-join (no other usable copy ranks before it; only the copies of a (symbol, bar_date) that has
+    more than one usable copy are compared), not the model's row_number window. The baselines are then
+    an equi-join on the previous 1..20 row numbers (the wanted row numbers are computed first, so the
+    join is on equal keys, not a filter over every earlier bar of the symbol), not a window frame.
+    Checked for every row an event of `manifest` uses, plus a reproducible ~2 % sample of all rows. A
+    baseline that includes day D fails. Fails closed: a selected event whose (symbol, trading_date) has
+    no row in `model`, or a row without a kept daily bar, cannot be checked and fails. -#}
 {% test gate_no_lookahead(model, bars, manifest) %}
 {{ gate_after_marts() }}
 with seed as (
@@ -37,10 +39,20 @@ usable as (
       and staged.close_day > 0 and not isnan(staged.close_day)
       and staged.volume_day >= 0 and not isnan(staged.volume_day)
 ),
+-- Keys with more than one usable copy: the anti-join compares those copies alone (a copy of any
+-- other key is the only usable one, so no copy ranks before it).
+repeated as (
+    select symbol, bar_date from usable group by all having count(*) > 1
+),
+copies as (
+    select usable.*
+    from usable
+    semi join repeated using (symbol, bar_date)
+),
 kept_bars as (
     select usable.*
     from usable
-    anti join usable as other
+    anti join copies as other
         on other.symbol = usable.symbol
        and other.bar_date = usable.bar_date
        and (
@@ -60,7 +72,9 @@ bars as (
         row_number() over (partition by symbol order by bar_date) as n
     from kept_bars
 ),
-metrics as (select * from {{ model }}),
+metrics as (
+    select symbol, trading_date, history_days, adv20_volume, adv20_dollar from {{ model }}
+),
 targets as (
     select metrics.*
     from metrics
@@ -74,13 +88,19 @@ numbered as (
     from targets
     join bars using (symbol, trading_date)
 ),
-previous as (
-    select numbered.symbol, numbered.trading_date, earlier.volume_day, earlier.dollar_volume_day
+-- The row numbers of the 1..20 previous rows, computed before the join: written inside the join
+-- condition, n - lag_rows made DuckDB join every earlier bar of the symbol and filter afterwards.
+wanted as (
+    select numbered.symbol, numbered.trading_date, numbered.n - k.lag_rows as earlier_n
     from numbered
     cross join range(1, 21) as k(lag_rows)
+),
+previous as (
+    select wanted.symbol, wanted.trading_date, earlier.volume_day, earlier.dollar_volume_day
+    from wanted
     join bars as earlier
-        on earlier.symbol = numbered.symbol
-       and earlier.n = numbered.n - k.lag_rows
+        on earlier.symbol = wanted.symbol
+       and earlier.n = wanted.earlier_n
 ),
 recomputed as (
     select
