@@ -55,16 +55,22 @@ in_utc as (
     from windowed
 ),
 
+-- Only the symbols with pins are checked against them (a join, not a correlated test of every row).
+blocked_events as (
+    select distinct in_utc.event_id
+    from in_utc
+    join pins
+      on pins.symbol = in_utc.symbol
+     and pins.window_start_utc < in_utc.window_end_utc
+     and in_utc.window_start_utc < pins.window_end_utc
+),
+
 blocked as (
     select
         in_utc.*,
-        exists (
-            select 1 from pins
-            where pins.symbol = in_utc.symbol
-              and pins.window_start_utc < in_utc.window_end_utc
-              and in_utc.window_start_utc < pins.window_end_utc
-        ) as blocked_by_pin
+        blocked_events.event_id is not null as blocked_by_pin
     from in_utc
+    left join blocked_events using (event_id)
 ),
 
 suppressed as (
@@ -72,8 +78,13 @@ suppressed as (
         *,
         -- Time in units of the overlap distance makes the frame a constant: events exactly one
         -- distance apart only touch (half-open windows), so the frame stops just short of +-1.
+        -- Every event lies in its trading day's [04:00, close + 4h) ET and closes are at 16:00 or
+        -- earlier, so two events of a symbol on different trading days are at least 7 hours apart
+        -- (8 h of wall time, less one across a spring-forward night): with an overlap distance of at
+        -- most 420 minutes they never share a frame, and partitioning by trading day as well gives the
+        -- same minimum from far smaller partitions (DuckDB's RANGE frames cost per partition size).
         min(case when not blocked_by_pin then selection_rank end) over (
-            partition by symbol
+            partition by symbol, case when overlap_minutes <= 420 then trading_date end
             order by epoch(event_ts_utc) / (60.0 * overlap_minutes)
             range between 0.9999999 preceding and 0.9999999 following
         ) as best_rank_nearby
