@@ -15,6 +15,11 @@ eligible as (
     where passes_all
 ),
 
+-- The latest close of the candidates' days: the per-day partition below relies on closes at 16:00 or earlier.
+latest_close as (
+    select max(close_et) as latest_close_et from eligible
+),
+
 config as (
     select * from {{ ref('int_selection_config_resolved') }}
 ),
@@ -83,12 +88,15 @@ suppressed as (
         -- (8 h of wall time, less one across a spring-forward night): with an overlap distance of at
         -- most 420 minutes they never share a frame, and partitioning by trading day as well gives the
         -- same minimum from far smaller partitions (DuckDB's RANGE frames cost per partition size).
+        -- A calendar with a later close keeps the per-symbol partition (latest_close).
         min(case when not blocked_by_pin then selection_rank end) over (
-            partition by symbol, case when overlap_minutes <= 420 then trading_date end
+            partition by symbol, case when overlap_minutes <= 420 and latest_close.latest_close_et <= time '16:00:00'
+                                      then trading_date end
             order by epoch(event_ts_utc) / (60.0 * overlap_minutes)
             range between 0.9999999 preceding and 0.9999999 following
         ) as best_rank_nearby
     from blocked
+    cross join latest_close
 )
 
 select
