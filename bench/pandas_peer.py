@@ -491,7 +491,8 @@ def classify_events(ev: pa.Table, calendar: Calendar, bars: dict, metrics: dict)
     else:
         complete = np.ones(len(ts), dtype=bool)
         parts = [_codes(identity_text(symbol, ts, ts_null, event_type))]
-    duplicate = _copy_after_first(parts, complete, [(score, score_null)], [file, row])
+    # Only copies with a usable score compete (the others are bad_score whatever their copy number).
+    duplicate = _copy_after_first(parts, complete & score_ok, [(score, score_null)], [file, row])
 
     # ET wall time, trading date, session.
     et = np.zeros_like(ts)

@@ -6,74 +6,81 @@
     {{ var('daily_bars_dir') | replace('\\', '/') }}/*.parquet
 {%- endmacro %}
 
-{#- {file: {lower-case column name: type}} for the files matching `glob`, from the Parquet
-    metadata only (no data is read). Types: TIMESTAMP / TIMESTAMP WITH TIME ZONE / DATE from the
-    logical type, else the physical type (INT64, DOUBLE, BYTE_ARRAY, ...). -#}
-{% macro parquet_file_columns(glob, what, var_name) %}
-    {% set sql %}
-        select
-            file_name,
-            string_agg(lower(name) || ':' || case
-                when coalesce(logical_type, '') like 'TimestampType(isAdjustedToUTC=1%' then 'TIMESTAMP WITH TIME ZONE'
-                when coalesce(logical_type, '') like 'TimestampType%' or coalesce(converted_type, '') like 'TIMESTAMP%' then 'TIMESTAMP'
-                when coalesce(converted_type, '') = 'DATE' then 'DATE'
-                else coalesce(type, 'GROUP') end, '|' order by name) as columns
-        from parquet_schema('{{ glob }}')
-        where num_children is null or num_children = 0
-        group by file_name order by file_name
-    {% endset %}
-    {% set files = {} %}
+{#- The columns of the files matching `glob`, checked against the contract, from the Parquet
+    metadata only (no data is read): fails with the first file (in name order) that lacks a column of
+    `required` or every column of a group of `alternatives`, naming the file, the column(s), the dbt var
+    and the columns it has. Returns {lower-case column name: type} over all files (the union; a
+    TIMESTAMP type wins over another file's): TIMESTAMP / TIMESTAMP WITH TIME ZONE / DATE from the
+    logical type, else the physical type (INT64, DOUBLE, BYTE_ARRAY, ...). One query does the per-file
+    work in SQL (2,200 daily files: ~0.1 s), not a template loop over every file's columns. -#}
+{% macro parquet_input_columns(glob, what, var_name, required, alternatives) %}
+    {% set types = {} %}
     {% if execute %}
         {% set count_sql %}select count(*) from glob('{{ glob }}'){% endset %}
         {% if run_query(count_sql).columns[0].values()[0] == 0 %}
             {{ exceptions.raise_compiler_error(
-                "No " ~ what ~ " files match '" ~ glob ~ "' (dbt var " ~ var_name ~ "). "
+                "No " ~ (what | lower) ~ " files match '" ~ glob ~ "' (dbt var " ~ var_name ~ "). "
                 ~ "Generate demo inputs with `tickwindows demo-data`, or point the project at FASE 2.5 output: "
                 ~ "dbt build --vars '{" ~ var_name ~ ": ...}'") }}
         {% endif %}
-        {% for row in run_query(sql).rows %}
-            {% set cols = {} %}
-            {% for pair in row[1].split('|') %}
-                {% set name, type = pair.split(':', 1) %}
-                {% do cols.update({name: type}) %}
-            {% endfor %}
-            {% do files.update({row[0]: cols}) %}
+        {% set sql %}
+            with cols as (
+                select
+                    file_name,
+                    lower(name) as name,
+                    case
+                        when coalesce(logical_type, '') like 'TimestampType(isAdjustedToUTC=1%' then 'TIMESTAMP WITH TIME ZONE'
+                        when coalesce(logical_type, '') like 'TimestampType%' or coalesce(converted_type, '') like 'TIMESTAMP%' then 'TIMESTAMP'
+                        when coalesce(converted_type, '') = 'DATE' then 'DATE'
+                        else coalesce(type, 'GROUP')
+                    end as type
+                from parquet_schema('{{ glob }}')
+                where num_children is null or num_children = 0
+            ),
+            files as (
+                select file_name, string_agg(name, ', ' order by name) as found from cols group by file_name
+            ),
+            problems as (
+                {%- for col in required %}
+                select files.file_name, {{ loop.index0 }} as ord, 'column' as kind, '{{ col }}' as missing, files.found
+                from files
+                where not exists (select 1 from cols where cols.file_name = files.file_name and cols.name = '{{ col }}')
+                union all
+                {%- endfor %}
+                {%- for group in alternatives %}
+                select files.file_name, {{ required | length + loop.index0 }}, 'one of', '{{ group | join(' / ') }}', files.found
+                from files
+                where not exists (select 1 from cols where cols.file_name = files.file_name
+                                  and cols.name in ('{{ group | join("', '") }}'))
+                union all
+                {%- endfor %}
+                select null, null, null, null, null where false
+            ),
+            first_problem as (
+                select 'problem' as row_kind, file_name, kind, missing, found from problems order by file_name, ord limit 1
+            )
+            select * from first_problem
+            union all
+            select 'type', null, name,
+                   coalesce(max_by(type, file_name) filter (where type like 'TIMESTAMP%'), min_by(type, file_name)), null
+            from cols
+            group by name
+        {% endset %}
+        {% for row_kind, file, kind, value, found in run_query(sql).rows %}
+            {% if row_kind == 'problem' and kind == 'column' %}
+                {{ exceptions.raise_compiler_error(
+                    what ~ " file '" ~ file ~ "' has no column '" ~ value ~ "' (dbt var " ~ var_name
+                    ~ "; columns found: " ~ found ~ "). See docs/CONTRACT.md, Inputs.") }}
+            {% elif row_kind == 'problem' %}
+                {{ exceptions.raise_compiler_error(
+                    what ~ " file '" ~ file ~ "' needs one of the columns " ~ value
+                    ~ " (dbt var " ~ var_name ~ "; columns found: " ~ found ~ ").") }}
+            {% else %}
+                {% do types.update({kind: value}) %}
+            {% endif %}
         {% endfor %}
     {% endif %}
-    {{ return(files) }}
-{% endmacro %}
-
-{#- {column: type} over all files: the union of the columns any file has (TIMESTAMP wins). -#}
-{% macro merged_column_types(files) %}
-    {% set types = {} %}
-    {% for cols in files.values() %}
-        {% for name, type in cols.items() %}
-            {% if name not in types or type.startswith('TIMESTAMP') %}{% do types.update({name: type}) %}{% endif %}
-        {% endfor %}
-    {% endfor %}
     {{ return(types) }}
-{% endmacro %}
-
-{#- Raise a clear error naming the first file that lacks a required column (or every one of a set of alternatives). -#}
-{% macro require_columns(files, required, alternatives, what, var_name) %}
-    {% for file, cols in files.items() %}
-        {% for col in required %}
-            {% if col not in cols %}
-                {{ exceptions.raise_compiler_error(
-                    what ~ " file '" ~ file ~ "' has no column '" ~ col ~ "' (dbt var " ~ var_name
-                    ~ "; columns found: " ~ (cols.keys() | sort | join(', ')) ~ "). See docs/CONTRACT.md, Inputs.") }}
-            {% endif %}
-        {% endfor %}
-        {% for group in alternatives %}
-            {% set found = [] %}
-            {% for col in group %}{% if col in cols %}{% do found.append(col) %}{% endif %}{% endfor %}
-            {% if found | length == 0 %}
-                {{ exceptions.raise_compiler_error(
-                    what ~ " file '" ~ file ~ "' needs one of the columns " ~ (group | join(' / '))
-                    ~ " (dbt var " ~ var_name ~ "; columns found: " ~ (cols.keys() | sort | join(', ')) ~ ").") }}
-            {% endif %}
-        {% endfor %}
-    {% endfor %}
 {% endmacro %}
 
 {#- {column: duckdb type} of the union of the files (union_by_name), for type-dependent parsing. -#}

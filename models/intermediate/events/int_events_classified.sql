@@ -24,9 +24,12 @@ copies as (
     select
         source_file,
         source_row,
+        -- Usable copies first: a NaN or infinite score sorts above every real one, and such a copy is
+        -- rejected as bad_score anyway; ranked first it would push the usable copy out as a
+        -- duplicate, and the event would be lost.
         row_number() over (
             partition by event_id
-            order by score desc nulls last, source_file, source_row
+            order by score is null or isnan(score) or isinf(score), score desc nulls last, source_file, source_row
         ) as copy_number
     from events
     where hash(event_id) in (select id_hash from repeated_hashes)

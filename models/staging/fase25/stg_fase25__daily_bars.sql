@@ -6,9 +6,7 @@
     UTC date is the bar's date too),
     `vwap` or `vw`, `transactions` or `n`. -#}
 {%- set glob = daily_bars_glob() -%}
-{%- set files = parquet_file_columns(glob, 'daily bars', 'daily_bars_dir') -%}
-{%- do require_columns(files, ['close', 'volume'], [['date', 'timestamp', 't']], 'Daily bars', 'daily_bars_dir') -%}
-{%- set types = merged_column_types(files) -%}
+{%- set types = parquet_input_columns(glob, 'Daily bars', 'daily_bars_dir', ['close', 'volume'], [['date', 'timestamp', 't']]) -%}
 
 {%- set date_parts = [] -%}
 {%- if 'date' in types %}{% do date_parts.append('try_cast("date" as date)') %}{% endif -%}

@@ -3,8 +3,7 @@
     into the warehouse first (make bench). -#}
 {#- One row per input event row, typed and normalised; nothing is dropped here (rejections are
     decided and counted downstream). The timestamp's stored type is read from the Parquet metadata. -#}
-{%- set files = parquet_file_columns(var('events_path'), 'events', 'events_path') -%}
-{%- do require_columns(files, ['symbol', 'timestamp', 'event_type', 'score'], [], 'Events', 'events_path') -%}
+{%- do parquet_input_columns(var('events_path'), 'Events', 'events_path', ['symbol', 'timestamp', 'event_type', 'score'], []) -%}
 {%- set types = union_column_types(var('events_path')) -%}
 
 with source as (
