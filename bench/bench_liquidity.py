@@ -133,6 +133,7 @@ def dbt(args: list[str], db: Path, ticks: Path, memory: str | None = None) -> Ru
     env = dbt_env(db)
     if memory:
         env["TICKWINDOWS_DUCKDB_MEMORY"] = memory
+        env["TICKWINDOWS_DUCKDB_TICKS_MEMORY"] = memory  # the measures' own limit (macros/duckdb_memory.sql)
     log = CACHE / "dbt-output.log"
     started = time.perf_counter()
     with log.open("wb") as out:
@@ -248,7 +249,7 @@ FLOOR_STEPS = {  # label -> the query it times
 
 def floor(ticks: Path, rows: int, runs: int) -> None:
     con = duckdb.connect()
-    con.execute(f"set threads = 2; set memory_limit = '{os.environ.get('TICKWINDOWS_DUCKDB_MEMORY', '3GB')}'; "
+    con.execute(f"set threads = 2; set memory_limit = '{os.environ.get('TICKWINDOWS_DUCKDB_TICKS_MEMORY', '3GB')}'; "
                 "set preserve_insertion_order = false; set asof_loop_join_threshold = 0")
     con.execute(f"""
         create temp table windows as
@@ -292,7 +293,7 @@ def main() -> None:
     low_memory = os.environ.get("BENCH_LOW_MEMORY", "1GB")
     db, ticks = prepare(windows)
     print(f"\n=== window_liquidity ({MODEL}, full refresh), emulator windows, dbt threads 2, "
-          f"DuckDB memory_limit {os.environ.get('TICKWINDOWS_DUCKDB_MEMORY', '3GB')} ===")
+          f"DuckDB memory_limit of the measures {os.environ.get('TICKWINDOWS_DUCKDB_TICKS_MEMORY', '3GB')} ===")
     print(f"{'run':<34} {'windows':>7} {'tick rows':>12} {'model s':>8} {'rows/s':>11} {'wall s':>7} {'cpu s':>7} "
           f"{'RSS MiB':>8}")
     full = ["run", "--quiet", "--full-refresh", "--select", MODEL]

@@ -364,3 +364,18 @@ def test_a_build_drops_what_older_versions_left_in_the_layers(
     assert ("main.stg_fase25__events",) not in relations and ("intermediate.int_events_filtered",) not in relations
     assert {("main.analyst_notes",), ("intermediate.int_events_classified",), ("main.events_enriched",),
             ("staging.stg_fase25__events",)} <= relations
+
+
+def test_the_tick_measures_raise_duckdbs_memory_limit_while_they_run(
+    warehouse_copy: Path, small_inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The selection runs under TICKWINDOWS_DUCKDB_MEMORY (default 1500MB); the liquidity measures raise the
+    limit to TICKWINDOWS_DUCKDB_TICKS_MEMORY (default 3GB) as their pre-hook and restore it as a post-hook."""
+    monkeypatch.setenv("TICKWINDOWS_DUCKDB_TICKS_MEMORY", "2100MB")
+    monkeypatch.delenv("TICKWINDOWS_DUCKDB_MEMORY", raising=False)
+    run = run_dbt(["run", "--select", "int_window_liquidity_measured"], warehouse_copy, input_vars(small_inputs),
+                  tmp_path)
+    assert run.returncode == 0, run.output[-3000:]
+    log = (tmp_path / "logs" / "dbt.log").read_text()
+    raised, restored = log.find("set memory_limit = '2100MB'"), log.find("set memory_limit = '1500MB'")
+    assert 0 <= raised < restored, (raised, restored)

@@ -3,9 +3,10 @@
     incremental_strategy='delete+insert',
     unique_key='event_id',
     on_schema_change='append_new_columns',
-    pre_hook="set asof_loop_join_threshold = 0",
+    pre_hook=["set asof_loop_join_threshold = 0", "{{ duckdb_memory_limit('ticks') }}"],
     post_hook=[
         "reset asof_loop_join_threshold",
+        "{{ duckdb_memory_limit() }}",
         "{% if is_incremental() %}delete from {{ this }} as measured where not exists (select 1 from {{ ref('int_tick_windows_fingerprinted') }} as current_windows where current_windows.event_id = measured.event_id){% endif %}",
     ]
 ) }}
@@ -37,7 +38,8 @@
     every stored window and fills the new column.
 
     Memory: each step is a DuckDB hash aggregate, sort-based window or ASOF join, all of which spill to
-    disk past memory_limit (profiles.yml), so a full build of any number of windows runs in bounded memory
+    disk past memory_limit (this model raises it to TICKWINDOWS_DUCKDB_TICKS_MEMORY, default 3GB, while it
+    runs: macros/duckdb_memory.sql), so a full build of any number of windows runs in bounded memory
     (bench/bench_liquidity.py: 1,000 windows, 35M tick rows, in 1.24 GB at a 1GB limit).
     Proofs: the edges of the definitions are the unit tests beside this model; python/tests/
     test_window_liquidity.py checks every value against an independent computation and the incremental
