@@ -53,7 +53,8 @@ DEFECTS = {
     ],
     "gate_09_filters_reverified": [
         # events_enriched and daily_metrics are views: the damage goes where their rows are stored.
-        f"update intermediate.int_events_classified set rvol_day = 0.1 where event_id = {FIRST_EVENT} and reason is null",
+        "update intermediate.int_events_classified set rvol_day = 0.1"
+        f" where event_id = {FIRST_EVENT} and reason is null",
     ],
     "gate_10_no_lookahead": [
         # A baseline that includes its own day: the mean over the previous rows AND day D.
@@ -235,7 +236,8 @@ def test_an_event_without_its_daily_metrics_row_is_a_no_go(
     event, symbol, day = query(
         warehouse_copy, f"select event_id, symbol, trading_date from manifest_core where event_id = {FIRST_EVENT}")[0]
     with duckdb.connect(str(warehouse_copy)) as con:
-        con.execute(f"delete from intermediate.int_daily_metrics_rolling where symbol = '{symbol}' and trading_date = date '{day}'")
+        con.execute("delete from intermediate.int_daily_metrics_rolling where symbol = ? and trading_date = ?",
+                    [symbol, day])
     run = evaluate_gate(warehouse_copy, small_inputs, tmp_path)
     assert run.returncode != 0
     verdict = latest_gate_run(warehouse_copy)
@@ -248,8 +250,8 @@ def test_an_event_without_its_daily_metrics_row_is_a_no_go(
 
 
 def _recompute_daily_metrics(con: duckdb.DuckDBPyConnection, symbol: str) -> None:
-    """daily_metrics rows (stored in int_daily_metrics_rolling) of `symbol` rebuilt the model's way (left-closed window frame) from the
-    kept rows of int_daily_bars_classified as they now stand."""
+    """daily_metrics rows (stored in int_daily_metrics_rolling) of `symbol` rebuilt the model's way
+    (left-closed window frame) from the kept rows of int_daily_bars_classified as they now stand."""
     con.execute("delete from intermediate.int_daily_metrics_rolling where symbol = ?", [symbol])
     con.execute("""
         insert into intermediate.int_daily_metrics_rolling by name

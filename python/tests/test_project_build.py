@@ -342,7 +342,8 @@ def test_published_tables_refuse_what_their_contract_forbids(relation: str, colu
         con.execute(f"attach '{clean_build}' as built (read_only)")
         con.execute(f"insert into {table} select * from built.{schema}.{table}")
         with pytest.raises(duckdb.ConstraintException):
-            con.execute(f"update {table} set {column} = {value} where rowid = (select min(rowid) from {table} where {where})")
+            con.execute(f"update {table} set {column} = {value}"
+                        f" where rowid = (select min(rowid) from {table} where {where})")
 
 
 def test_a_build_drops_what_older_versions_left_in_the_layers(
