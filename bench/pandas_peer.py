@@ -491,8 +491,10 @@ def classify_events(ev: pa.Table, calendar: Calendar, bars: dict, metrics: dict)
     else:
         complete = np.ones(len(ts), dtype=bool)
         parts = [_codes(identity_text(symbol, ts, ts_null, event_type))]
-    # Only copies with a usable score compete (the others are bad_score whatever their copy number).
-    duplicate = _copy_after_first(parts, complete & score_ok, [(score, score_null)], [file, row])
+    # Only copies that pass every check of their own compete (the others are rejected for it whatever
+    # their copy number; ranked first they would push the usable copy out as a duplicate).
+    usable = complete & sym_ok & ts_ok & type_ok & score_ok
+    duplicate = _copy_after_first(parts, usable, [(score, score_null)], [file, row])
 
     # ET wall time, trading date, session.
     et = np.zeros_like(ts)

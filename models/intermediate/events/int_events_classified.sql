@@ -1,6 +1,18 @@
 {{ config(materialized='table') }}
 {#- Every input event row with its ET time, trading date, recomputed session, daily metrics, and
     `reason` (null when the event is kept). The first failing check names the reason. -#}
+{#- The checks of a row on its own (before `duplicate`), written once: the classification names the
+    first that fails, and only the copies that pass them all compete to be an event's kept copy. -#}
+{%- set row_problem -%}
+    case
+        when ROW.symbol is null or length(ROW.symbol) > 15
+          or not regexp_full_match(ROW.symbol, '[A-Z][A-Z0-9]*([.\-][A-Z0-9]+)*') then 'bad_symbol'
+        when ROW.event_ts_utc is null
+          or ROW.event_ts_utc < timestamp '1990-01-01' or ROW.event_ts_utc >= timestamp '2100-01-01' then 'bad_timestamp'
+        when ROW.event_type is null then 'bad_event_type'
+        when ROW.score is null or isnan(ROW.score) or isinf(ROW.score) then 'bad_score'
+    end
+{%- endset %}
 with events as (
     select * from {{ ref('stg_fase25__events') }}
 ),
@@ -24,12 +36,14 @@ copies as (
     select
         source_file,
         source_row,
-        -- Usable copies first: a NaN or infinite score sorts above every real one, and such a copy is
-        -- rejected as bad_score anyway; ranked first it would push the usable copy out as a
-        -- duplicate, and the event would be lost.
+        -- Usable copies first: a copy that fails a check of its own (a NaN or infinite score sorts above
+        -- every real one; a row without a timestamp can share a complete row's identity, see
+        -- macros/event_id.sql) is rejected for that anyway; ranked first it would push the usable
+        -- copy out as a duplicate, and the event would be lost.
         row_number() over (
             partition by event_id
-            order by score is null or isnan(score) or isinf(score), score desc nulls last, source_file, source_row
+            order by {{ row_problem | replace('ROW.', 'events.') | indent(12) }} is not null,
+                     score desc nulls last, source_file, source_row
         ) as copy_number
     from events
     where hash(event_id) in (select id_hash from repeated_hashes)
@@ -77,19 +91,13 @@ classified as (
         metrics.adv20_volume,
         metrics.adv20_dollar,
         metrics.history_days,
-        case
-            when sessioned.symbol is null or length(sessioned.symbol) > 15
-              or not regexp_full_match(sessioned.symbol, '[A-Z][A-Z0-9]*([.\-][A-Z0-9]+)*') then 'bad_symbol'
-            when event_ts_utc is null
-              or event_ts_utc < timestamp '1990-01-01' or event_ts_utc >= timestamp '2100-01-01' then 'bad_timestamp'
-            when event_type is null then 'bad_event_type'
-            when score is null or isnan(score) or isinf(score) then 'bad_score'
+        coalesce({{ row_problem | replace('ROW.', 'sessioned.') | indent(8) }}, case
             when copy_number > 1 then 'duplicate'
             when is_trading_day is null then 'outside_calendar'
             when not is_trading_day then 'closed_day'
             when session is null then 'outside_hours'
             when metrics.symbol is null then 'no_daily_bar'
-        end as reason
+        end) as reason
     from sessioned
     left join metrics
         on metrics.symbol = sessioned.symbol
