@@ -26,7 +26,7 @@ rows_estimated as (
     cross join coefficients
 ),
 
-source_model as (
+final as (
     select
         event_id,
         symbol,
@@ -41,21 +41,6 @@ source_model as (
             as requests_p50,
         calibrated
     from rows_estimated
-),
-
-final as (
-    select
-        event_id,
-        symbol,
-        session,
-        trading_date,
-        window_minutes,
-        trades_rows_p50,
-        quotes_rows_p50,
-        bytes_p50,
-        requests_p50,
-        calibrated
-    from source_model
 )
 
 select * from final

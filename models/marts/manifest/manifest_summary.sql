@@ -154,22 +154,9 @@ rows_ as (
         from estimates
 ),
 
-source_model as (
+final as (
     select ord as display_order, section, metric, value, target, status, gate_check, detail
     from rows_
-),
-
-final as (
-    select
-        display_order,
-        section,
-        metric,
-        value,
-        target,
-        status,
-        gate_check,
-        detail
-    from source_model
 )
 
 select * exclude (display_order) from final

@@ -53,7 +53,7 @@ interval_ranks as (
     group by n
 ),
 
-assembled as (
+final as (
     select
         ranked.session,
         ranked.event_type,
@@ -68,20 +68,6 @@ assembled as (
     from ranked
     left join interval_ranks on interval_ranks.n = ranked.windows
     group by ranked.session, ranked.event_type, ranked.measure, ranked.windows
-),
-
-final as (
-    select
-        session,
-        event_type,
-        measure,
-        windows,
-        median_pre,
-        median_post,
-        median_post_minus_pre,
-        ci95_low,
-        ci95_high
-    from assembled
 )
 
 select * from final

@@ -60,7 +60,7 @@ window_rows as (
     select * from quote_stats
 ),
 
-assembled as (
+final as (
     select
         downloaded_files.event_id,
         downloaded_files.kind,
@@ -83,27 +83,6 @@ assembled as (
     left join window_rows
         on window_rows.event_id = downloaded_files.event_id
         and window_rows.kind = downloaded_files.kind
-),
-
-final as (
-    select
-        event_id,
-        kind,
-        symbol,
-        session,
-        trading_date,
-        event_ts_utc,
-        window_start_utc,
-        window_end_utc,
-        event_type,
-        score,
-        selection_stage,
-        rows,
-        first_sip_timestamp,
-        last_sip_timestamp,
-        trades_volume,
-        median_quoted_spread
-    from assembled
 )
 
 select * from final
